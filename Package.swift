@@ -1,0 +1,105 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "AutoAgent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "aa", targets: ["aa"]),
+        .executable(name: "aa-sandbox", targets: ["aa-sandbox"]),
+        .executable(name: "aa-sandbox-init", targets: ["aa-sandbox-init"]),
+        .library(name: "AASandbox", targets: ["AASandbox"]),
+        .library(name: "AAAnalytics", targets: ["AAAnalytics"]),
+        .library(name: "AACore", targets: ["AACore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // The only C code of the project: the sandbox child side and what Swift cannot call directly.
+        .target(
+            name: "CAutoAgentLinux",
+            path: "runtime/CAutoAgentLinux",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+
+        // Every sandbox's pid 1 and the spawner that creates them: a static binary, so it runs in any rootfs.
+        .executableTarget(
+            name: "aa-sandbox-init",
+            dependencies: ["CAutoAgentLinux"],
+            path: "runtime/aa-sandbox-init",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]
+        ),
+
+        // The sandbox runtime.
+        .target(
+            name: "AASandbox",
+            dependencies: [
+                "CAutoAgentLinux", "CSeccomp", "CCap",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "runtime/AASandbox"
+        ),
+
+        // The trace store and analytics engine.
+        .target(
+            name: "AAAnalytics",
+            dependencies: [
+                "CZstd",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "analytics/AAAnalytics"
+        ),
+
+        // Tasks, trials, jobs, agents, model clients, ledger, the optimize loop.
+        .target(
+            name: "AACore",
+            dependencies: [
+                "AASandbox", "AAAnalytics", "CCurl", "CSQLite3",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "aa",
+            dependencies: [
+                "AACore", "aa-sandbox-init",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "aa-sandbox",
+            dependencies: [
+                "AASandbox", "aa-sandbox-init",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "AASandboxTests", dependencies: ["AASandbox", "aa-sandbox-init"]),
+        .testTarget(name: "AAAnalyticsTests", dependencies: ["AAAnalytics"]),
+        .testTarget(name: "AACoreTests", dependencies: ["AACore"]),
+        .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,17 @@
+import AASandbox
+import ArgumentParser
+
+@main
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aa-sandbox",
+        abstract: "Run commands in a hardened Linux sandbox: namespaces, seccomp, no capabilities, cgroup limits, overlay root.",
+        discussion: """
+            Every sandbox gets its own user (root inside maps to an unprivileged host range), mount, pid, \
+            network (loopback only), ipc, uts and cgroup namespaces; all capabilities dropped; no_new_privs; \
+            a seccomp allowlist; a read-only base root with a size-capped writable layer; memory, pids and \
+            CPU limits; and nothing left behind when it ends.
+            """,
+        subcommands: [Run.self, Shell.self, Probe.self, Bench.self]
+    )
+}

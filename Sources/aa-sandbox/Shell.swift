@@ -1,0 +1,46 @@
+import AASandbox
+import ArgumentParser
+import Foundation
+
+struct Shell: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep one sandbox alive and run each line you type in it with /bin/sh -c.",
+        discussion: """
+            Files, background processes and the working tree persist between lines; the sandbox is destroyed \
+            when input ends (Ctrl-D) or on 'exit'. Each line's exit status is shown when it is not zero.
+            """
+    )
+
+    @OptionGroup var sandbox: SandboxOptions
+
+    mutating func run() async throws {
+        let spec = try sandbox.spec()
+        let box: Sandbox
+        do {
+            box = try await Sandbox.create(spec)
+        } catch let error as SandboxError {
+            FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
+            throw ExitCode(125)
+        }
+        let interactive = isatty(0) != 0
+        FileHandle.standardError.write(Data("aa-sandbox: sandbox \(box.name) ready (init pid \(box.initPID)); Ctrl-D to end\n".utf8))
+        while true {
+            if interactive { FileHandle.standardError.write(Data("sandbox# ".utf8)) }
+            guard let line = readLine(strippingNewline: true) else { break }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if trimmed == "exit" { break }
+            var request = ExecRequest(.shell(line))
+            request.passthrough = (stdin: open("/dev/null", O_RDONLY), stdout: 1, stderr: 2)
+            defer { close(request.passthrough!.stdin) }
+            do {
+                let result = try await box.exec(request)
+                if result.shellStatus != 0 { FileHandle.standardError.write(Data("[exit \(result.shellStatus)]\n".utf8)) }
+            } catch let error as SandboxError {
+                FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
+                if error.code == .terminated { break }
+            }
+        }
+        await box.destroy()
+    }
+}

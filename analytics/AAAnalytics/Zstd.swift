@@ -1,0 +1,63 @@
+import CZstd
+
+/// A zstd failure with the library's message.
+public struct ZstdError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var message: String
+    public var description: String { "zstd \(operation): \(message)" }
+
+    init(_ operation: String, message: String) {
+        self.operation = operation
+        self.message = message
+    }
+
+    init(_ operation: String, code: Int) {
+        self.operation = operation
+        self.message = String(cString: ZSTD_getErrorName(code))
+    }
+}
+
+/// One-shot zstd compression and decompression of byte buffers (frames with a content size).
+public enum Zstd {
+    /// Compresses bytes into one zstd frame at the given level (1 fast … 19 small).
+    public static func compress(_ input: [UInt8], level: Int32 = 3) throws(ZstdError) -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = output.withUnsafeMutableBytes { out in
+            input.withUnsafeBytes { inp in
+                ZSTD_compress(out.baseAddress, out.count, inp.baseAddress, inp.count, level)
+            }
+        }
+        if ZSTD_isError(written) != 0 { throw ZstdError("compress", code: written) }
+        output.removeSubrange(written...)
+        return output
+    }
+
+    /// Decompresses one or more concatenated zstd frames; `limit` bounds the output size.
+    public static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws(ZstdError) -> [UInt8] {
+        guard let stream = ZSTD_createDStream() else { throw ZstdError("decompress", message: "cannot allocate a stream") }
+        defer { ZSTD_freeDStream(stream) }
+        var result: [UInt8] = []
+        let hint = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        if hint < UInt64(limit) { result.reserveCapacity(Int(hint)) }
+        var chunk = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
+        var failure: Int = 0
+        input.withUnsafeBytes { inp in
+            var inBuf = ZSTD_inBuffer(src: inp.baseAddress, size: inp.count, pos: 0)
+            while inBuf.pos < inBuf.size {
+                let (rc, produced) = chunk.withUnsafeMutableBytes { out -> (Int, Int) in
+                    var outBuf = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                    let rc = ZSTD_decompressStream(stream, &outBuf, &inBuf)
+                    return (rc, outBuf.pos)
+                }
+                if ZSTD_isError(rc) != 0 { failure = rc; return }
+                result.append(contentsOf: chunk[0..<produced])
+                if result.count > limit { failure = -1; return }
+                if produced == 0 && rc != 0 && inBuf.pos == inBuf.size { break }
+            }
+        }
+        if failure == -1 { throw ZstdError("decompress", message: "output exceeds \(limit) bytes") }
+        if failure != 0 { throw ZstdError("decompress", code: failure) }
+        return result
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Glibc
+import Logging
+import SystemPackage
+
+/// Per-sandbox cgroups: memory (+swap), pids and cpu, on cgroup v2 where the host has those
+/// controllers there, else on the v1 hierarchies. Sandboxes nest under the runner's own cgroup in
+/// a folder `aa-sandbox`, named `aa-<runner pid>-<n>` so a later runner can sweep stale ones.
+struct Cgroups: Sendable {
+    enum Version: Sendable { case v1, v2 }
+
+    let version: Version
+    /// v1: controller name → base directory; v2: "" → base directory.
+    let bases: [String: String]
+    let swapAccounting: Bool
+
+    /// Finds the hierarchies and creates the base folders; nil when no usable cgroup fs exists.
+    static func detect(logger: Logger) -> Cgroups? {
+        guard let mountinfo = try? readSmallFile("/proc/self/mountinfo"),
+              let ownCgroups = try? readSmallFile("/proc/self/cgroup") else { return nil }
+        var v1Mounts: [String: String] = [:]
+        var v2Mount: String?
+        for line in mountinfo.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard let dash = parts.firstIndex(of: "-"), dash + 3 < parts.count + 1, parts.count > dash + 2 else { continue }
+            let mountPoint = String(parts[4])
+            let fstype = parts[dash + 1]
+            if fstype == "cgroup2" { v2Mount = mountPoint }
+            if fstype == "cgroup", dash + 3 < parts.count {
+                for option in parts[dash + 3].split(separator: ",") where ["memory", "pids", "cpu"].contains(String(option)) {
+                    v1Mounts[String(option)] = mountPoint
+                }
+            }
+        }
+        var ownV1: [String: String] = [:]
+        var ownV2 = "/"
+        for line in ownCgroups.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            if parts[1].isEmpty { ownV2 = String(parts[2]) }
+            for controller in parts[1].split(separator: ",") { ownV1[String(controller)] = String(parts[2]) }
+        }
+        if let v2Mount, let controllers = try? readSmallFile(v2Mount + "/cgroup.controllers"),
+           controllers.contains("memory"), controllers.contains("pids") {
+            let base = v2Mount + (ownV2 == "/" ? "" : ownV2) + "/aa-sandbox"
+            guard makeDirectory(base, logger: logger) else { return nil }
+            let parentControl = base + "/cgroup.subtree_control"
+            try? writeSmallFile(parentControl, "+memory +pids +cpu")
+            return Cgroups(version: .v2, bases: ["": base], swapAccounting: true)
+        }
+        var bases: [String: String] = [:]
+        for controller in ["memory", "pids", "cpu"] {
+            guard let mount = v1Mounts[controller] else { continue }
+            let own = ownV1[controller] ?? "/"
+            let base = mount + (own == "/" ? "" : own) + "/aa-sandbox"
+            if makeDirectory(base, logger: logger) { bases[controller] = base }
+        }
+        if bases.isEmpty { return nil }
+        let swap = bases["memory"].map { fileExists($0 + "/memory.memsw.limit_in_bytes") } ?? false
+        return Cgroups(version: .v1, bases: bases, swapAccounting: swap)
+    }
+
+    private static func makeDirectory(_ path: String, logger: Logger) -> Bool {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return true }
+        logger.warning("cannot create cgroup folder", metadata: ["path": "\(path)", "errno": "\(errno)"])
+        return false
+    }
+
+    /// The directories of one sandbox's cgroups.
+    struct Group: Sendable {
+        let directories: [String: String]
+        let version: Version
+
+        /// The cgroup.procs files the sandbox's init joins.
+        var procsFiles: [String] { directories.values.sorted().map { $0 + "/cgroup.procs" } }
+
+        /// Peak memory use in bytes, if the controller reports it.
+        func peakMemory() -> Int? {
+            let file = version == .v2 ? "memory.peak" : "memory.max_usage_in_bytes"
+            guard let dir = directories[version == .v2 ? "" : "memory"],
+                  let text = try? readSmallFile(dir + "/" + file) else { return nil }
+            return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+
+        /// How many processes the kernel's OOM killer killed in the sandbox.
+        func oomKills() -> Int {
+            guard let dir = directories[version == .v2 ? "" : "memory"] else { return 0 }
+            let file = version == .v2 ? "/memory.events" : "/memory.oom_control"
+            guard let text = try? readSmallFile(dir + file) else { return 0 }
+            for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
+                return Int(line.split(separator: " ").last ?? "0") ?? 0
+            }
+            return 0
+        }
+    }
+
+    /// Creates a sandbox's cgroups with its limits.
+    func create(name: String, limits: SandboxSpec.Limits) throws(SandboxError) -> Group {
+        var dirs: [String: String] = [:]
+        for (controller, base) in bases {
+            let dir = base + "/" + name
+            guard mkdir(dir, 0o755) == 0 || errno == EEXIST else {
+                let err = SystemCallError(call: "mkdir", target: dir, errno: .init(rawValue: errno))
+                remove(Group(directories: dirs, version: version))
+                throw SandboxError(.cgroupFailed, err)
+            }
+            dirs[controller] = dir
+        }
+        let group = Group(directories: dirs, version: version)
+        do {
+            try apply(limits, to: group)
+        } catch {
+            remove(group)
+            throw SandboxError(.cgroupFailed, error)
+        }
+        return group
+    }
+
+    private func apply(_ limits: SandboxSpec.Limits, to group: Group) throws(SystemCallError) {
+        let memory = limits.memoryBytes
+        let memsw = limits.memorySwapBytes ?? memory
+        switch version {
+        case .v2:
+            let dir = group.directories[""]!
+            if let memory { try writeSmallFile(dir + "/memory.max", String(memory)) }
+            if let memory, let memsw, fileExists(dir + "/memory.swap.max") {
+                try writeSmallFile(dir + "/memory.swap.max", String(max(0, memsw - memory)))
+            }
+            if let pids = limits.pids { try writeSmallFile(dir + "/pids.max", String(pids)) }
+            if let cpus = limits.cpus, fileExists(dir + "/cpu.max") {
+                try writeSmallFile(dir + "/cpu.max", "\(Int(cpus * 100_000)) 100000")
+            }
+        case .v1:
+            if let dir = group.directories["memory"] {
+                if let memory { try writeSmallFile(dir + "/memory.limit_in_bytes", String(memory)) }
+                if let memsw, swapAccounting { try writeSmallFile(dir + "/memory.memsw.limit_in_bytes", String(memsw)) }
+            }
+            if let dir = group.directories["pids"], let pids = limits.pids {
+                try writeSmallFile(dir + "/pids.max", String(pids))
+            }
+            if let dir = group.directories["cpu"], let cpus = limits.cpus {
+                try writeSmallFile(dir + "/cpu.cfs_period_us", "100000")
+                try writeSmallFile(dir + "/cpu.cfs_quota_us", String(Int(cpus * 100_000)))
+            }
+        }
+    }
+
+    /// Kills what is left in a sandbox's cgroups and removes them.
+    func remove(_ group: Group) {
+        for dir in group.directories.values {
+            Self.removeDirectory(dir)
+        }
+    }
+
+    private static func removeDirectory(_ dir: String) {
+        for attempt in 0..<200 {
+            if rmdir(dir) == 0 || errno == ENOENT { return }
+            guard errno == EBUSY else { return }
+            if let procs = try? readSmallFile(dir + "/cgroup.procs") {
+                for pid in procs.split(separator: "\n").compactMap({ pid_t($0) }) { kill(pid, SIGKILL) }
+            }
+            usleep(attempt < 10 ? 500 : 5000)
+        }
+    }
+
+    /// Removes cgroups left by runners that are no longer alive.
+    func sweep(logger: Logger) -> Int {
+        var removed = 0
+        for base in Set(bases.values) {
+            guard let dir = opendir(base) else { continue }
+            var stale: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let parts = name.split(separator: "-")
+                guard parts.count == 3, parts[0] == "aa", let pid = pid_t(parts[1]) else { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH { stale.append(base + "/" + name) }
+            }
+            closedir(dir)
+            for path in stale {
+                Self.removeDirectory(path)
+                removed += 1
+            }
+        }
+        if removed > 0 { logger.info("removed stale sandbox cgroups", metadata: ["count": "\(removed)"]) }
+        return removed
+    }
+}

@@ -1,0 +1,308 @@
+import CAutoAgentLinux
+import Glibc
+import Logging
+import Synchronization
+import SystemPackage
+
+/// A live sandbox: create it, run any number of commands in it (concurrently if you like), then
+/// destroy it. Destroy returns once no process, mount or cgroup of it is left.
+public final class Sandbox: Sendable {
+    public let spec: SandboxSpec
+    /// The runtime's name for it (also its cgroup's name).
+    public let name: String
+    /// Host pid of the sandbox's init (pid 1 inside).
+    public let initPID: Int32
+
+    private struct State {
+        var nextExec = 1
+        var execs: [Int: ExecOperation] = [:]
+        var killWaiters: [CheckedContinuation<Void, any Error>] = []
+        var terminated: SandboxError?
+        var wallClockExpired = false
+        var destroyed = false
+    }
+
+    private let runtime: SandboxRuntime
+    private let spawner: Spawner
+    private let cgroup: Cgroups.Group?
+    private let state = Mutex(State())
+    private let channel = Mutex<ControlChannel?>(nil)
+    private let baseRlimits: [(Int32, Int, Int)]
+    private let wallTimer = Mutex<Task<Void, Never>?>(nil)
+
+    private init(spec: SandboxSpec, name: String, initPID: Int32, runtime: SandboxRuntime, spawner: Spawner, cgroup: Cgroups.Group?) {
+        self.spec = spec
+        self.name = name
+        self.initPID = initPID
+        self.runtime = runtime
+        self.spawner = spawner
+        self.cgroup = cgroup
+        var limits: [(Int32, Int, Int)] = [(aal_RLIMIT_CORE, 0, 0)]
+        if let n = spec.limits.openFiles { limits.append((aal_RLIMIT_NOFILE, n, n)) }
+        if let n = spec.limits.processes { limits.append((aal_RLIMIT_NPROC, n, n)) }
+        if let n = spec.limits.fileSizeBytes { limits.append((aal_RLIMIT_FSIZE, n, n)) }
+        if cgroup == nil, let m = spec.limits.memoryBytes { limits.append((aal_RLIMIT_AS, m, m)) }
+        baseRlimits = limits
+    }
+
+    /// Builds a sandbox from a spec.
+    public static func create(_ spec: SandboxSpec, runtime: SandboxRuntime? = nil) async throws -> Sandbox {
+        try spec.validate()
+        let runtime = try runtime ?? SandboxRuntime.shared()
+        let name = runtime.nextName()
+        let bpf = try runtime.seccompProgram(spec.seccomp)
+        let group = try runtime.cgroups?.create(name: name, limits: spec.limits)
+        let message = createMessage(spec, runtime: runtime, cgroup: group, bpf: bpf)
+        let spawner = runtime.pickSpawner()
+        let created: WireMessage
+        do {
+            created = try await spawner.create(message)
+        } catch {
+            if let group { runtime.cgroups?.remove(group) }
+            throw error
+        }
+        let pid = Int32(created.int(AAL_K_PID) ?? 0)
+        let sandbox = Sandbox(spec: spec, name: name, initPID: pid, runtime: runtime, spawner: spawner, cgroup: group)
+        do {
+            let ch = try ControlChannel(
+                fd: created.fds[0],
+                onMessage: { [weak sandbox] in sandbox?.receive($0) },
+                onClose: { [weak sandbox] in sandbox?.initGone() })
+            sandbox.channel.withLock { $0 = ch }
+        } catch {
+            close(created.fds[0])
+            await sandbox.destroy()
+            throw SandboxError(.internalError, error)
+        }
+        if let wall = spec.limits.wallTimeSeconds {
+            let timer = Task { [weak sandbox] in
+                try? await Task.sleep(for: .seconds(wall))
+                guard !Task.isCancelled, let sandbox else { return }
+                sandbox.state.withLock { $0.wallClockExpired = true }
+                sandbox.runtime.logger.debug("wall-clock limit reached", metadata: ["sandbox": "\(sandbox.name)"])
+                await sandbox.destroy()
+            }
+            sandbox.wallTimer.withLock { $0 = timer }
+        }
+        return sandbox
+    }
+
+    /// Creates a sandbox, runs one command in it and destroys it.
+    public static func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime? = nil) async throws -> ExecResult {
+        let sandbox = try await create(spec, runtime: runtime)
+        do {
+            let result = try await sandbox.exec(request)
+            await sandbox.destroy()
+            return result
+        } catch {
+            await sandbox.destroy()
+            throw error
+        }
+    }
+
+    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, cgroup: Cgroups.Group?, bpf: [UInt8]) -> WireMessage {
+        var m = WireMessage(AAL_M_CREATE)
+        let config = runtime.configuration
+        m.add(AAL_K_HOSTNAME, spec.hostname)
+        if spec.network == .host { m.add(AAL_K_NET_HOST, "1") }
+        m.add(AAL_K_STAGE, config.stageDirectory)
+        m.add(AAL_K_ROOT_HOST_UID, config.idBase)
+        m.add(AAL_K_ROOT_HOST_GID, config.idBase)
+        m.add(AAL_K_UID_MAP, "0 \(config.idBase) \(config.idCount)\n")
+        m.add(AAL_K_GID_MAP, "0 \(config.idBase) \(config.idCount)\n")
+        m.add(AAL_K_DISK_BYTES, spec.limits.diskBytes)
+        m.add(AAL_K_SHM_BYTES, spec.limits.shmBytes)
+        switch spec.rootfs {
+        case .directory(let path):
+            m.add(AAL_K_ROOTFS, path)
+        case .host:
+            let layout = runtime.layout
+            for dir in layout.baseDirectories { m.add(AAL_K_BASE_DIR, dir) }
+            for (target, path) in layout.symlinks { m.add(AAL_K_SYMLINK, parts: [target, path]) }
+            for (path, mode) in layout.directories { m.add(AAL_K_DIR, parts: [path, String(mode, radix: 8)]) }
+            for path in layout.hidden { m.add(AAL_K_HIDE, path) }
+        }
+        for mount in spec.mounts {
+            switch mount {
+            case .bind(let source, let destination, let readOnly):
+                m.add(AAL_K_BIND, parts: [source, destination, readOnly ? "ro" : "rw"])
+            case .tmpfs(let destination, let size):
+                m.add(AAL_K_TMPFS, parts: [destination, String(size), "1777"])
+            }
+        }
+        for path in DefaultRootfs.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
+        for path in DefaultRootfs.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
+        for file in cgroup?.procsFiles ?? [] { m.add(AAL_K_CGROUP_PROCS, file) }
+        if !bpf.isEmpty { m.add(AAL_K_SECCOMP, bpf) }
+        return m
+    }
+
+    /// Runs a command and waits for it. Throws if it cannot start or the sandbox goes away;
+    /// a command that runs out of time returns with `timedOut` set.
+    public func exec(_ request: ExecRequest) async throws -> ExecResult {
+        let argv = request.argv
+        guard !argv.isEmpty, !argv[0].isEmpty else { throw SandboxError(.invalidSpec, step: "command", detail: "empty argv") }
+        let oomBaseline = cgroup?.oomKills() ?? 0
+        let group = cgroup
+        let op: ExecOperation = try state.withLock { s throws(SandboxError) in
+            if let t = s.terminated { throw t }
+            let id = s.nextExec
+            s.nextExec += 1
+            let op = ExecOperation(id: id, limit: request.outputLimit ?? spec.limits.outputBytes) {
+                (group?.oomKills() ?? 0) > oomBaseline
+            }
+            s.execs[id] = op
+            return op
+        }
+        var message = WireMessage(AAL_M_EXEC)
+        message.add(AAL_K_EXEC_ID, op.id)
+        for arg in argv { message.add(AAL_K_ARG, arg) }
+        for entry in request.environment ?? spec.environment { message.add(AAL_K_ENV, entry) }
+        message.add(AAL_K_CWD, request.workingDirectory ?? spec.workingDirectory)
+        message.add(AAL_K_UID, request.uid ?? spec.uid)
+        message.add(AAL_K_GID, request.gid ?? spec.gid)
+        for (resource, soft, hard) in baseRlimits { message.add(AAL_K_RLIMIT, parts: [String(resource), String(soft), String(hard)]) }
+        message.add(AAL_K_OOM_SCORE_ADJ, "500")
+        do throws(SandboxError) {
+            var owned: [Int32] = []
+            if let p = request.passthrough {
+                op.passThrough()
+                message.fds = [p.stdin, p.stdout, p.stderr]
+            } else {
+                owned = try op.openPipes(stdin: request.stdin, devNull: runtime.devNull)
+                message.fds = owned
+            }
+            defer { for fd in owned where fd != runtime.devNull { close(fd) } }
+            try op.watch()
+            try channel.withLock { ch throws(SandboxError) in
+                guard let ch else { throw SandboxError(.terminated, step: "exec", detail: name) }
+                do throws(SystemCallError) { try ch.send(message) } catch { throw SandboxError(.terminated, error) }
+            }
+        } catch {
+            _ = state.withLock { $0.execs.removeValue(forKey: op.id) }
+            op.fail(error)
+            throw error
+        }
+        var timer: Task<Void, Never>?
+        if let timeout = request.timeoutSeconds {
+            timer = Task { [weak self, weak op] in
+                try? await Task.sleep(for: .seconds(timeout))
+                guard !Task.isCancelled, let self, let op else { return }
+                op.markTimedOut()
+                self.signal(execID: op.id, SIGKILL)
+            }
+        }
+        defer { timer?.cancel() }
+        let result = try await op.wait()
+        _ = state.withLock { $0.execs.removeValue(forKey: op.id) }
+        return result
+    }
+
+    private func signal(execID: Int, _ sig: Int32) {
+        var m = WireMessage(AAL_M_SIGNAL)
+        m.add(AAL_K_EXEC_ID, execID)
+        m.add(AAL_K_SIGNAL, sig)
+        channel.withLock { ch in try? ch?.send(m) }
+    }
+
+    /// Kills every process in the sandbox but its init, including daemons that left their
+    /// session; returns when none is left. The sandbox stays usable.
+    public func killAll() async throws {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            let terminated = state.withLock { s -> SandboxError? in
+                if let t = s.terminated { return t }
+                s.killWaiters.append(cont)
+                return nil
+            }
+            if let terminated {
+                cont.resume(throwing: terminated)
+                return
+            }
+            channel.withLock { ch in try? ch?.send(WireMessage(AAL_M_KILL_ALL)) }
+        }
+    }
+
+    /// Kills everything in the sandbox and removes it. Safe to call more than once.
+    public func destroy() async {
+        let first = state.withLock { s -> Bool in
+            defer { s.destroyed = true }
+            return !s.destroyed
+        }
+        wallTimer.withLock { t in
+            t?.cancel()
+            t = nil
+        }
+        guard first else {
+            await spawner.waitReaped(initPID)
+            return
+        }
+        kill(initPID, SIGKILL)
+        await spawner.waitReaped(initPID)
+        channel.withLock { ch in
+            ch?.close()
+            ch = nil
+        }
+        terminate(SandboxError(.terminated, step: "destroy", detail: name))
+        if let cgroup { runtime.cgroups?.remove(cgroup) }
+    }
+
+    private func receive(_ message: WireMessage) {
+        let type = Int(message.type)
+        if type == Int(AAL_M_KILLED_ALL.rawValue) {
+            let waiters = state.withLock { s in
+                defer { s.killWaiters = [] }
+                return s.killWaiters
+            }
+            for w in waiters { w.resume() }
+            return
+        }
+        guard let id = message.int(AAL_K_EXEC_ID), let op = state.withLock({ $0.execs[id] }) else { return }
+        switch type {
+        case Int(AAL_M_STARTED.rawValue):
+            op.started(pid: Int32(message.int(AAL_K_PID) ?? 0))
+        case Int(AAL_M_EXITED.rawValue):
+            op.exited(
+                status: Int32(truncatingIfNeeded: message.int(AAL_K_STATUS) ?? 0),
+                userMicros: message.int(AAL_K_UTIME_US) ?? 0, systemMicros: message.int(AAL_K_STIME_US) ?? 0,
+                maxRSS: message.int(AAL_K_MAXRSS_KB) ?? 0)
+        case Int(AAL_M_EXEC_FAILED.rawValue):
+            let code = message.int(AAL_K_ERRNO) ?? 0
+            op.fail(SandboxError(
+                .execFailed, step: message.string(AAL_K_STEP) ?? "exec", detail: request(of: message),
+                underlying: code == 0 ? nil : .init(rawValue: Int32(code))))
+        default:
+            break
+        }
+    }
+
+    private func request(of message: WireMessage) -> String {
+        message.string(AAL_K_DETAIL) ?? ""
+    }
+
+    /// The init's socket closed: the sandbox died (destroyed, wall clock, or killed from outside).
+    private func initGone() {
+        let expired = state.withLock { $0.wallClockExpired }
+        if expired {
+            let ops = state.withLock { Array($0.execs.values) }
+            for op in ops { op.markTimedOut() }
+        }
+        terminate(SandboxError(.terminated, step: expired ? "wall-clock limit" : "init exited", detail: name))
+    }
+
+    private func terminate(_ error: SandboxError) {
+        let (ops, waiters, expired) = state.withLock { s in
+            if s.terminated == nil { s.terminated = error }
+            defer { s.killWaiters = [] }
+            return (Array(s.execs.values), s.killWaiters, s.wallClockExpired)
+        }
+        for op in ops {
+            if expired {
+                op.markTimedOut()
+                op.exited(status: SIGKILL, userMicros: 0, systemMicros: 0, maxRSS: 0)
+            } else {
+                op.fail(error)
+            }
+        }
+        for w in waiters { w.resume(throwing: error) }
+    }
+}

@@ -1,0 +1,113 @@
+import CAutoAgentLinux
+import Glibc
+import Logging
+import Synchronization
+
+/// The process-wide sandbox machinery: the spawner processes, the cgroup hierarchy, the compiled
+/// seccomp policies and the host's default root filesystem layout. Create one per process
+/// (or use `shared`); it cleans up stale state of dead runners when it starts.
+public final class SandboxRuntime: Sendable {
+    public struct Configuration: Sendable {
+        /// Path of the aa-sandbox-init helper; nil: $AA_SANDBOX_INIT, else next to the executable.
+        public var initBinary: String?
+        /// Host uid/gid that root inside the sandbox maps to, and how many ids are mapped.
+        public var idBase: UInt32 = 100_000
+        public var idCount: UInt32 = 65_536
+        /// How many spawner processes create sandboxes in parallel.
+        public var spawners: Int = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        /// Host directory the staging tmpfs is mounted over inside each new mount namespace.
+        public var stageDirectory = "/tmp"
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+    let cgroups: Cgroups?
+    let layout: DefaultRootfs
+    let devNull: Int32
+    private let spawners: [Spawner]
+    private let seccompCache = Mutex<[SandboxSpec.SeccompPolicy: [UInt8]]>([:])
+    private let counter = Mutex(0)
+
+    private static let sharedRuntime = Mutex<Result<SandboxRuntime, SandboxError>?>(nil)
+
+    /// A runtime with the default configuration, created on first use.
+    public static func shared(logger: Logger = Logger(label: "aa.sandbox")) throws(SandboxError) -> SandboxRuntime {
+        let result = sharedRuntime.withLock { slot -> Result<SandboxRuntime, SandboxError> in
+            if let slot { return slot }
+            let made: Result<SandboxRuntime, SandboxError>
+            do throws(SandboxError) {
+                made = .success(try SandboxRuntime(configuration: Configuration(), logger: logger))
+            } catch {
+                made = .failure(error)
+            }
+            slot = made
+            return made
+        }
+        return try result.get()
+    }
+
+    public init(configuration: Configuration, logger: Logger) throws(SandboxError) {
+        self.configuration = configuration
+        self.logger = logger
+        guard geteuid() == 0 else {
+            throw SandboxError(.unsupported, step: "privileges", detail: "the sandbox runtime needs root (it maps root inside to an unprivileged host id range)")
+        }
+        let binary = try Self.locateInit(configuration.initBinary)
+        cgroups = Cgroups.detect(logger: logger)
+        if cgroups == nil { logger.warning("no usable cgroup hierarchy: memory, pids and cpu limits fall back to rlimits") }
+        _ = cgroups?.sweep(logger: logger)
+        layout = DefaultRootfs.detect()
+        devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
+        var made: [Spawner] = []
+        for _ in 0..<max(1, configuration.spawners) {
+            made.append(try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap))
+        }
+        spawners = made
+        logger.debug("sandbox runtime ready", metadata: ["spawners": "\(made.count)", "init": "\(binary)"])
+    }
+
+    private static func locateInit(_ configured: String?) throws(SandboxError) -> String {
+        var candidates: [String] = []
+        if let configured { candidates.append(configured) }
+        if let env = getenv("AA_SANDBOX_INIT") { candidates.append(String(cString: env)) }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            candidates.append(dir + "/aa-sandbox-init")
+        }
+        for path in candidates where access(path, X_OK) == 0 { return path }
+        throw SandboxError(.unsupported, step: "locate aa-sandbox-init", detail: "looked in \(candidates.joined(separator: ", ")); build it with `swift build` or set AA_SANDBOX_INIT")
+    }
+
+    /// Host uid that an id inside the sandbox maps to.
+    public func hostID(forInside id: UInt32) -> UInt32 { configuration.idBase + id }
+
+    func seccompProgram(_ policy: SandboxSpec.SeccompPolicy) throws(SandboxError) -> [UInt8] {
+        if let cached = seccompCache.withLock({ $0[policy] }) { return cached }
+        let program = try Seccomp.compile(policy)
+        seccompCache.withLock { $0[policy] = program }
+        return program
+    }
+
+    func nextName() -> String {
+        let n = counter.withLock { c -> Int in
+            c += 1
+            return c
+        }
+        return "aa-\(getpid())-\(n)"
+    }
+
+    func pickSpawner() -> Spawner {
+        spawners.min { $0.inFlight < $1.inFlight }!
+    }
+
+    /// Stops every spawner; their sandboxes die with them.
+    public func shutdown() {
+        for s in spawners { s.shutdown() }
+    }
+}

@@ -1,0 +1,145 @@
+/// Everything that defines a sandbox: its root filesystem, mounts, environment, identity,
+/// limits, network and seccomp policy. The defaults are the hardened policy.
+public struct SandboxSpec: Sendable, Codable, Equatable {
+    /// Where the read-only base of the root filesystem comes from.
+    public enum Rootfs: Sendable, Codable, Equatable {
+        /// Assembled from the host's system directories with nothing private in it.
+        case host
+        /// Any root filesystem directory (a debootstrap tree, an unpacked image).
+        case directory(String)
+    }
+
+    /// An extra mount inside the sandbox.
+    public enum Mount: Sendable, Codable, Equatable {
+        case bind(source: String, destination: String, readOnly: Bool)
+        case tmpfs(destination: String, sizeBytes: Int)
+    }
+
+    public enum Network: String, Sendable, Codable, Equatable {
+        /// A private network namespace with loopback only.
+        case none
+        /// The host's network (opt-in).
+        case host
+    }
+
+    public enum SeccompPolicy: Sendable, Codable, Hashable {
+        /// The built-in allowlist (Docker's default profile plus what it misses).
+        case `default`
+        /// A Docker-format JSON profile file.
+        case profile(path: String)
+        /// No seccomp filter (only for debugging).
+        case disabled
+    }
+
+    /// Resource limits; nil means no limit of that kind.
+    public struct Limits: Sendable, Codable, Equatable {
+        public var memoryBytes: Int?
+        /// Memory plus swap; defaults to memoryBytes (no swap).
+        public var memorySwapBytes: Int?
+        public var pids: Int?
+        /// CPU bandwidth in cores (1.5 = one and a half cores).
+        public var cpus: Double?
+        /// Wall-clock lifetime of the sandbox in seconds; everything in it is killed after that.
+        public var wallTimeSeconds: Double?
+        /// Size of the writable layer (the tmpfs that holds every write to the root filesystem).
+        public var diskBytes: Int
+        /// Size of /dev/shm.
+        public var shmBytes: Int
+        /// Bytes of stdout and of stderr kept per exec; the rest is counted and dropped.
+        public var outputBytes: Int
+        /// RLIMIT_NOFILE for every process.
+        public var openFiles: Int?
+        /// RLIMIT_NPROC as a backstop to the pids cgroup.
+        public var processes: Int?
+        /// RLIMIT_FSIZE: the largest file a process may write.
+        public var fileSizeBytes: Int?
+
+        public init(
+            memoryBytes: Int? = 2 << 30, memorySwapBytes: Int? = nil, pids: Int? = 1024, cpus: Double? = nil,
+            wallTimeSeconds: Double? = nil, diskBytes: Int = 1 << 30, shmBytes: Int = 64 << 20,
+            outputBytes: Int = 1 << 20, openFiles: Int? = 4096, processes: Int? = 4096, fileSizeBytes: Int? = nil
+        ) {
+            self.memoryBytes = memoryBytes
+            self.memorySwapBytes = memorySwapBytes
+            self.pids = pids
+            self.cpus = cpus
+            self.wallTimeSeconds = wallTimeSeconds
+            self.diskBytes = diskBytes
+            self.shmBytes = shmBytes
+            self.outputBytes = outputBytes
+            self.openFiles = openFiles
+            self.processes = processes
+            self.fileSizeBytes = fileSizeBytes
+        }
+    }
+
+    public var rootfs: Rootfs
+    public var mounts: [Mount]
+    /// Environment as KEY=VALUE entries, in order.
+    public var environment: [String]
+    public var workingDirectory: String
+    public var hostname: String
+    /// uid and gid that commands run as inside the sandbox.
+    public var uid: UInt32
+    public var gid: UInt32
+    public var limits: Limits
+    public var network: Network
+    public var seccomp: SeccompPolicy
+
+    public init(
+        rootfs: Rootfs = .host, mounts: [Mount] = [], environment: [String] = SandboxSpec.defaultEnvironment,
+        workingDirectory: String = "/root", hostname: String = "sandbox", uid: UInt32 = 0, gid: UInt32 = 0,
+        limits: Limits = Limits(), network: Network = .none, seccomp: SeccompPolicy = .default
+    ) {
+        self.rootfs = rootfs
+        self.mounts = mounts
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.hostname = hostname
+        self.uid = uid
+        self.gid = gid
+        self.limits = limits
+        self.network = network
+        self.seccomp = seccomp
+    }
+
+    public static let defaultEnvironment = [
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME=/root",
+        "LANG=C.UTF-8",
+        "TERM=dumb",
+    ]
+
+    /// Checks the spec and names the first invalid field.
+    public func validate() throws(SandboxError) {
+        func bad(_ field: String, _ why: String) -> SandboxError {
+            SandboxError(.invalidSpec, step: field, detail: why)
+        }
+        if case .directory(let path) = rootfs, !path.hasPrefix("/") { throw bad("rootfs", "must be an absolute path: \(path)") }
+        for (i, mount) in mounts.enumerated() {
+            switch mount {
+            case .bind(let source, let destination, _):
+                if !source.hasPrefix("/") { throw bad("mounts[\(i)].source", "must be an absolute path: \(source)") }
+                if !destination.hasPrefix("/") || destination.split(separator: "/").contains("..") {
+                    throw bad("mounts[\(i)].destination", "must be an absolute path without '..': \(destination)")
+                }
+            case .tmpfs(let destination, let size):
+                if !destination.hasPrefix("/") || destination.split(separator: "/").contains("..") {
+                    throw bad("mounts[\(i)].destination", "must be an absolute path without '..': \(destination)")
+                }
+                if size <= 0 { throw bad("mounts[\(i)].sizeBytes", "must be positive") }
+            }
+        }
+        for entry in environment where !entry.contains("=") || entry.hasPrefix("=") {
+            throw bad("environment", "entry is not KEY=VALUE: \(entry)")
+        }
+        if !workingDirectory.hasPrefix("/") { throw bad("workingDirectory", "must be absolute: \(workingDirectory)") }
+        if hostname.isEmpty || hostname.utf8.count > 64 { throw bad("hostname", "must be 1 to 64 bytes") }
+        if let m = limits.memoryBytes, m < 4 << 20 { throw bad("limits.memoryBytes", "must be at least 4 MiB") }
+        if let p = limits.pids, p < 2 { throw bad("limits.pids", "must be at least 2") }
+        if let c = limits.cpus, !(c > 0) { throw bad("limits.cpus", "must be positive") }
+        if let w = limits.wallTimeSeconds, !(w > 0) { throw bad("limits.wallTimeSeconds", "must be positive") }
+        if limits.diskBytes < 1 << 20 { throw bad("limits.diskBytes", "must be at least 1 MiB") }
+        if limits.outputBytes < 0 { throw bad("limits.outputBytes", "must not be negative") }
+    }
+}

@@ -1,0 +1,158 @@
+import CAutoAgentLinux
+import Glibc
+import Synchronization
+import SystemPackage
+
+/// The runner's side of one aa-sandbox-init spawner process: sends create requests and learns
+/// when a sandbox's init has been reaped (its processes gone, its cgroups removed).
+final class Spawner: Sendable {
+    private struct State {
+        var nextRequest = 1
+        var pending: [Int: CheckedContinuation<WireMessage, any Error>] = [:]
+        var reaped: Set<Int32> = []
+        var reapWaiters: [Int32: [CheckedContinuation<Void, Never>]] = [:]
+        var closed = false
+    }
+
+    let pid: pid_t
+    private let state = Mutex(State())
+    private let channel = Mutex<ControlChannel?>(nil)
+
+    var inFlight: Int { state.withLock { $0.pending.count } }
+
+    init(initBinary: String, uidMap: String, gidMap: String) throws(SandboxError) {
+        var sv: [Int32] = [-1, -1]
+        if socketpair(AF_UNIX, aal_SOCK_SEQPACKET | aal_SOCK_CLOEXEC, 0, &sv) != 0 {
+            throw SandboxError(.unsupported, step: "socketpair", detail: "spawner", underlying: .init(rawValue: errno))
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, sv[1], 3)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setpgroup(&attr, 0)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        let argv = [initBinary, "spawner", uidMap, gidMap]
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, initBinary, &actions, &attr, &cArgs, &envp)
+        close(sv[1])
+        if rc != 0 {
+            close(sv[0])
+            throw SandboxError(.unsupported, step: "posix_spawn", detail: initBinary, underlying: .init(rawValue: rc))
+        }
+        pid = child
+        let ch = try? ControlChannel(fd: sv[0], onMessage: { [weak self] in self?.receive($0) }, onClose: { [weak self] in self?.closed() })
+        guard let ch else {
+            close(sv[0])
+            throw SandboxError(.internalError, step: "epoll_ctl", detail: "spawner socket")
+        }
+        channel.withLock { $0 = ch }
+    }
+
+    /// Sends a create request; returns the CREATED message (its fd is the init's control socket).
+    func create(_ request: WireMessage) async throws -> WireMessage {
+        var message = request
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<WireMessage, any Error>) in
+            let id: Int? = state.withLock { s in
+                if s.closed { return nil }
+                let id = s.nextRequest
+                s.nextRequest += 1
+                s.pending[id] = cont
+                return id
+            }
+            guard let id else {
+                cont.resume(throwing: SandboxError(.internalError, step: "spawner", detail: "the spawner process is gone"))
+                return
+            }
+            message.add(AAL_K_REQ_ID, id)
+            do throws(SystemCallError) {
+                try channel.withLock { ch throws(SystemCallError) in try ch?.send(message) }
+            } catch {
+                if let c = state.withLock({ $0.pending.removeValue(forKey: id) }) {
+                    c.resume(throwing: SandboxError(.internalError, error))
+                }
+            }
+        }
+    }
+
+    /// Returns once the spawner has reaped the init with this host pid.
+    func waitReaped(_ initPID: Int32) async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.reaped.remove(initPID) != nil || s.closed { return true }
+                s.reapWaiters[initPID, default: []].append(cont)
+                return false
+            }
+            if done { cont.resume() }
+        }
+    }
+
+    private func receive(_ message: WireMessage) {
+        switch Int(message.type) {
+        case Int(AAL_M_CREATED.rawValue), Int(AAL_M_FAILED.rawValue):
+            guard let id = message.int(AAL_K_REQ_ID),
+                  let cont = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+                for fd in message.fds { close(fd) }
+                return
+            }
+            if message.type == UInt16(AAL_M_CREATED.rawValue), message.fds.count == 1 {
+                cont.resume(returning: message)
+            } else {
+                for fd in message.fds { close(fd) }
+                let code = message.int(AAL_K_ERRNO) ?? 0
+                cont.resume(throwing: SandboxError(
+                    .setupFailed, step: message.string(AAL_K_STEP) ?? "create", detail: message.string(AAL_K_DETAIL) ?? "",
+                    underlying: code == 0 ? nil : .init(rawValue: Int32(code))))
+            }
+        case Int(AAL_M_REAPED.rawValue):
+            guard let pid = message.int(AAL_K_PID).map({ Int32($0) }) else { return }
+            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                if let w = s.reapWaiters.removeValue(forKey: pid) { return w }
+                s.reaped.insert(pid)
+                return []
+            }
+            for w in waiters { w.resume() }
+        default:
+            for fd in message.fds { close(fd) }
+        }
+    }
+
+    private func closed() {
+        let (pending, waiters) = state.withLock { s in
+            s.closed = true
+            let p = s.pending
+            let w = s.reapWaiters
+            s.pending = [:]
+            s.reapWaiters = [:]
+            return (p, w)
+        }
+        for cont in pending.values {
+            cont.resume(throwing: SandboxError(.internalError, step: "spawner", detail: "the spawner process exited"))
+        }
+        for list in waiters.values { for w in list { w.resume() } }
+    }
+
+    /// Closes the socket: the spawner kills its sandboxes and exits.
+    func shutdown() {
+        channel.withLock { ch in
+            ch?.close()
+            ch = nil
+        }
+        closed()
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+}

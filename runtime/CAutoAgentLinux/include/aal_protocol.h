@@ -1,0 +1,72 @@
+// Wire protocol between the runner (Swift), the spawner and each sandbox's init (C).
+//
+// Every message is one SOCK_SEQPACKET datagram: a little-endian u16 message type followed by
+// zero or more fields, each a u16 key, a u32 length and that many bytes. Strings are not
+// NUL-terminated on the wire; numbers travel as decimal strings. File descriptors ride along
+// as SCM_RIGHTS ancillary data.
+#ifndef AAL_PROTOCOL_H
+#define AAL_PROTOCOL_H
+
+#include <stdint.h>
+
+#define AAL_MAX_MESSAGE (1024 * 1024)
+#define AAL_MAX_FDS 4
+
+enum aal_message {
+    AAL_M_CREATE = 1,       // runner -> spawner: a sandbox spec
+    AAL_M_CREATED = 2,      // spawner -> runner: REQ_ID, PID; fd: the init's control socket
+    AAL_M_FAILED = 3,       // spawner -> runner: REQ_ID, STEP, ERRNO, DETAIL
+    AAL_M_REAPED = 4,       // spawner -> runner: PID, STATUS (the init is gone, cgroups removed)
+    AAL_M_EXEC = 10,        // runner -> init: EXEC_ID, ARG*, ENV*, CWD, UID, GID, RLIMIT*; fds: stdin, stdout, stderr
+    AAL_M_SIGNAL = 11,      // runner -> init: EXEC_ID, SIGNAL (sent to the exec's process group)
+    AAL_M_KILL_ALL = 12,    // runner -> init: kill every process but init, reply when none is left
+    AAL_M_STARTED = 20,     // init -> runner: EXEC_ID, PID (pid inside the sandbox)
+    AAL_M_EXITED = 21,      // init -> runner: EXEC_ID, STATUS, UTIME_US, STIME_US, MAXRSS_KB
+    AAL_M_EXEC_FAILED = 22, // init -> runner: EXEC_ID, STEP, ERRNO, DETAIL
+    AAL_M_KILLED_ALL = 23,  // init -> runner: every process but init is gone
+};
+
+enum aal_key {
+    // create
+    AAL_K_REQ_ID = 1,
+    AAL_K_HOSTNAME = 2,
+    AAL_K_NET_HOST = 3,       // "1": share the host network namespace
+    AAL_K_ROOTFS = 4,         // a root filesystem directory; absent: assemble from BASE_DIR entries
+    AAL_K_BASE_DIR = 5,       // a host directory overlaid at the same path in the assembled root
+    AAL_K_SYMLINK = 6,        // "target\0path"
+    AAL_K_DIR = 7,            // "path\0mode(octal)"
+    AAL_K_HIDE = 8,           // a path hidden (whited out) in the overlaid root
+    AAL_K_BIND = 9,           // "source\0destination\0ro|rw"
+    AAL_K_TMPFS = 10,         // "destination\0size bytes\0mode(octal)"
+    AAL_K_DISK_BYTES = 11,    // size of the writable layer
+    AAL_K_SHM_BYTES = 12,     // size of /dev/shm
+    AAL_K_CGROUP_PROCS = 13,  // a cgroup.procs file the init joins before it starts
+    AAL_K_UID_MAP = 14,
+    AAL_K_GID_MAP = 15,
+    AAL_K_STAGE = 16,         // host directory the staging tmpfs is mounted on (in the new mount namespace)
+    AAL_K_ROOT_HOST_UID = 17, // host uid of root inside
+    AAL_K_ROOT_HOST_GID = 18,
+    AAL_K_SECCOMP = 19,       // struct sock_filter[] applied to every exec
+    AAL_K_MASK_PATH = 20,     // a /proc or /sys path made unreadable
+    AAL_K_RO_PATH = 21,       // a /proc or /sys path made read-only
+    AAL_K_PID = 22,
+    AAL_K_STATUS = 23,
+    AAL_K_STEP = 24,
+    AAL_K_ERRNO = 25,
+    AAL_K_DETAIL = 26,
+    // exec
+    AAL_K_EXEC_ID = 30,
+    AAL_K_ARG = 31,
+    AAL_K_ENV = 32,
+    AAL_K_CWD = 33,
+    AAL_K_UID = 34,
+    AAL_K_GID = 35,
+    AAL_K_RLIMIT = 36,        // "resource\0soft\0hard" (numbers; -1 is unlimited)
+    AAL_K_SIGNAL = 37,
+    AAL_K_UTIME_US = 38,
+    AAL_K_STIME_US = 39,
+    AAL_K_MAXRSS_KB = 40,
+    AAL_K_OOM_SCORE_ADJ = 41,
+};
+
+#endif

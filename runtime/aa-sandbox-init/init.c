@@ -1,0 +1,303 @@
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "msg.h"
+
+#define MAX_ARGS 4096
+#define MAX_FIELDS (2 * MAX_ARGS + 64)
+
+extern char **environ;
+
+struct job {
+    pid_t pid;
+    long long id;
+};
+
+static struct job *jobs;
+static size_t njobs, capjobs;
+static uint8_t *inbuf, *outbuf;
+static struct field *fields;
+
+static void track(pid_t pid, long long id) {
+    if (njobs == capjobs) {
+        size_t cap = capjobs ? capjobs * 2 : 64;
+        struct job *j = realloc(jobs, cap * sizeof *j);
+        if (!j) _exit(70);
+        jobs = j;
+        capjobs = cap;
+    }
+    jobs[njobs].pid = pid;
+    jobs[njobs].id = id;
+    njobs++;
+}
+
+static long long untrack(pid_t pid) {
+    for (size_t i = 0; i < njobs; i++) {
+        if (jobs[i].pid == pid) {
+            long long id = jobs[i].id;
+            jobs[i] = jobs[--njobs];
+            return id;
+        }
+    }
+    return -1;
+}
+
+static long long job_pid(long long id) {
+    for (size_t i = 0; i < njobs; i++)
+        if (jobs[i].id == id) return jobs[i].pid;
+    return -1;
+}
+
+static void send_or_die(int ctl, struct msg *m) {
+    if (msg_send(ctl, m, NULL, 0) < 0) _exit(errno == EPIPE ? 0 : 71);
+}
+
+static void report_exit(int ctl, pid_t pid, int status, const struct rusage *ru) {
+    long long id = untrack(pid);
+    if (id < 0) return; // an orphan reparented to us
+    struct msg m;
+    msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_EXITED);
+    msg_add_num(&m, AAL_K_EXEC_ID, id);
+    msg_add_num(&m, AAL_K_STATUS, status);
+    msg_add_num(&m, AAL_K_UTIME_US, (long long)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec);
+    msg_add_num(&m, AAL_K_STIME_US, (long long)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec);
+    msg_add_num(&m, AAL_K_MAXRSS_KB, ru->ru_maxrss);
+    send_or_die(ctl, &m);
+}
+
+static void reap(int ctl, int block) {
+    for (;;) {
+        int status;
+        struct rusage ru;
+        pid_t pid = wait4(-1, &status, block ? 0 : WNOHANG, &ru);
+        if (pid <= 0) {
+            if (pid < 0 && errno == EINTR) continue;
+            return;
+        }
+        report_exit(ctl, pid, status, &ru);
+    }
+}
+
+struct exec_error {
+    char step[48];
+    int err;
+};
+
+static void child_fail(int errfd, const char *step) {
+    struct exec_error e;
+    memset(&e, 0, sizeof e);
+    e.err = errno;
+    snprintf(e.step, sizeof e.step, "%s", step);
+    write_all(errfd, &e, sizeof e);
+    _exit(127);
+}
+
+static void drop_capabilities(int errfd) {
+    for (int cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(errfd, "prctl PR_CAPBSET_DROP");
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) child_fail(errfd, "prctl PR_CAP_AMBIENT_CLEAR_ALL");
+}
+
+static void clear_capabilities(int errfd) {
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &hdr, data) < 0) child_fail(errfd, "capset");
+}
+
+// Runs in the forked child: never returns.
+static void exec_child(const struct parsed *req, const struct init_config *cfg, int errfd) {
+    sigset_t none;
+    sigemptyset(&none);
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (setsid() < 0) child_fail(errfd, "setsid");
+    for (int i = 0; i < 3; i++) {
+        int fd = req->nfds > i ? req->fds[i] : -1;
+        if (fd < 0) {
+            fd = open("/dev/null", O_RDWR);
+            if (fd < 0) child_fail(errfd, "open /dev/null");
+        }
+        if (fd != i) {
+            if (dup2(fd, i) < 0) child_fail(errfd, "dup2");
+        } else {
+            int flags = fcntl(fd, F_GETFD);
+            fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+        }
+    }
+    // Keep only 0-2 and the close-on-exec error pipe.
+    if (errfd > 3) syscall(SYS_close_range, 3, errfd - 1, 0);
+    syscall(SYS_close_range, errfd + 1, ~0U, 0);
+
+    char cwd[4096];
+    if (field_str(msg_find(req, AAL_K_CWD), cwd, sizeof cwd) && chdir(cwd) < 0) child_fail(errfd, "chdir");
+
+    char scratch[128];
+    char *parts[3];
+    for (size_t i = 0; i < req->count; i++) {
+        if (req->fields[i].key != AAL_K_RLIMIT) continue;
+        if (field_split(&req->fields[i], scratch, sizeof scratch, parts, 3) < 3) continue;
+        long long soft = strtoll(parts[1], NULL, 10), hard = strtoll(parts[2], NULL, 10);
+        struct rlimit rl = { .rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft, .rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard };
+        if (setrlimit(atoi(parts[0]), &rl) < 0) child_fail(errfd, "setrlimit");
+    }
+    const struct field *oom = msg_find(req, AAL_K_OOM_SCORE_ADJ);
+    if (oom && field_str(oom, scratch, sizeof scratch)) write_file("/proc/self/oom_score_adj", scratch);
+
+    uid_t uid = (uid_t)field_num(msg_find(req, AAL_K_UID), 0);
+    gid_t gid = (gid_t)field_num(msg_find(req, AAL_K_GID), 0);
+    drop_capabilities(errfd);
+    if (setgroups(0, NULL) < 0) child_fail(errfd, "setgroups");
+    if (setresgid(gid, gid, gid) < 0) child_fail(errfd, "setresgid");
+    if (setresuid(uid, uid, uid) < 0) child_fail(errfd, "setresuid");
+    clear_capabilities(errfd);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(errfd, "prctl PR_SET_NO_NEW_PRIVS");
+
+    static char *argv[MAX_ARGS + 1];
+    static char *envp[MAX_ARGS + 1];
+    int argc = 0, envc = 0;
+    for (size_t i = 0; i < req->count; i++) {
+        const struct field *fl = &req->fields[i];
+        if (fl->key != AAL_K_ARG && fl->key != AAL_K_ENV) continue;
+        char *s = malloc(fl->len + 1);
+        if (!s) child_fail(errfd, "malloc");
+        memcpy(s, fl->data, fl->len);
+        s[fl->len] = 0;
+        if (fl->key == AAL_K_ARG && argc < MAX_ARGS) argv[argc++] = s;
+        else if (fl->key == AAL_K_ENV && envc < MAX_ARGS) envp[envc++] = s;
+    }
+    argv[argc] = NULL;
+    envp[envc] = NULL;
+    if (argc == 0) { errno = EINVAL; child_fail(errfd, "argv"); }
+
+    if (cfg->bpf_len >= sizeof(struct sock_filter)) {
+        struct sock_fprog prog = { .len = (unsigned short)(cfg->bpf_len / sizeof(struct sock_filter)), .filter = (struct sock_filter *)cfg->bpf };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) child_fail(errfd, "seccomp");
+    }
+    environ = envp;
+    execvpe(argv[0], argv, envp);
+    child_fail(errfd, "execve");
+}
+
+static void handle_exec(const struct parsed *req, const struct init_config *cfg) {
+    long long id = field_num(msg_find(req, AAL_K_EXEC_ID), -1);
+    int errpipe[2];
+    struct exec_error e;
+    memset(&e, 0, sizeof e);
+    pid_t pid = -1;
+    if (pipe2(errpipe, O_CLOEXEC) < 0) {
+        e.err = errno;
+        snprintf(e.step, sizeof e.step, "pipe2");
+    } else {
+        pid = fork();
+        if (pid == 0) {
+            close(errpipe[0]);
+            close(cfg->ctl);
+            exec_child(req, cfg, errpipe[1]);
+        }
+        if (pid < 0) {
+            e.err = errno;
+            snprintf(e.step, sizeof e.step, "fork");
+        }
+        close(errpipe[1]);
+        if (pid > 0 && read_exact(errpipe[0], &e, sizeof e) != 1) e.err = 0;
+        close(errpipe[0]);
+    }
+    for (int i = 0; i < req->nfds; i++) close(req->fds[i]);
+    struct msg m;
+    if (e.err != 0 || pid < 0) {
+        if (pid > 0) {
+            int status;
+            waitpid(pid, &status, 0);
+        }
+        msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_EXEC_FAILED);
+        msg_add_num(&m, AAL_K_EXEC_ID, id);
+        msg_add_str(&m, AAL_K_STEP, e.step);
+        msg_add_num(&m, AAL_K_ERRNO, e.err);
+        send_or_die(cfg->ctl, &m);
+        return;
+    }
+    track(pid, id);
+    msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_STARTED);
+    msg_add_num(&m, AAL_K_EXEC_ID, id);
+    msg_add_num(&m, AAL_K_PID, pid);
+    send_or_die(cfg->ctl, &m);
+}
+
+static void handle_kill_all(int ctl) {
+    kill(-1, SIGKILL);
+    reap(ctl, 1);
+    struct msg m;
+    msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_KILLED_ALL);
+    send_or_die(ctl, &m);
+}
+
+void init_main(const struct init_config *cfg) {
+    inbuf = malloc(AAL_MAX_MESSAGE);
+    outbuf = malloc(AAL_MAX_MESSAGE);
+    fields = malloc(MAX_FIELDS * sizeof *fields);
+    if (!inbuf || !outbuf || !fields) _exit(70);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) _exit(72);
+    struct pollfd pfd[2] = { { .fd = cfg->ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            _exit(73);
+        }
+        if (pfd[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {}
+            reap(cfg->ctl, 0);
+        }
+        if (pfd[0].revents) {
+            struct parsed p;
+            int rc = msg_recv(cfg->ctl, inbuf, AAL_MAX_MESSAGE, &p, fields, MAX_FIELDS);
+            if (rc == 0 || (rc < 0 && errno != EMSGSIZE && errno != EBADMSG)) _exit(0); // runner gone: the namespace dies with us
+            if (rc < 0) continue;
+            switch (p.type) {
+            case AAL_M_EXEC:
+                handle_exec(&p, cfg);
+                break;
+            case AAL_M_SIGNAL: {
+                long long pid = job_pid(field_num(msg_find(&p, AAL_K_EXEC_ID), -1));
+                int sig = (int)field_num(msg_find(&p, AAL_K_SIGNAL), SIGKILL);
+                if (pid > 0) {
+                    kill((pid_t)-pid, sig);
+                    kill((pid_t)pid, sig);
+                }
+                break;
+            }
+            case AAL_M_KILL_ALL:
+                handle_kill_all(cfg->ctl);
+                break;
+            default:
+                for (int i = 0; i < p.nfds; i++) close(p.fds[i]);
+                break;
+            }
+        }
+    }
+}

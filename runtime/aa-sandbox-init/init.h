@@ -1,0 +1,17 @@
+// Pid 1 of a sandbox: runs exec requests from the runner and reaps every process.
+#ifndef AASI_INIT_H
+#define AASI_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct init_config {
+    int ctl;            // control socket to the runner
+    const uint8_t *bpf; // seccomp program applied before every exec
+    size_t bpf_len;
+};
+
+/// Serves the control socket until it closes; never returns.
+void init_main(const struct init_config *cfg);
+
+#endif

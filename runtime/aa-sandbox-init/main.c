@@ -1,0 +1,12 @@
+// aa-sandbox-init: the spawner and every sandbox's pid 1. Started only by the AutoAgent runtime:
+//   aa-sandbox-init spawner UID_MAP GID_MAP     (control socket on fd 3)
+#include <stdio.h>
+#include <string.h>
+
+#include "spawner.h"
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "spawner") == 0) return spawner_main(3, argv[2], argv[3]);
+    fprintf(stderr, "aa-sandbox-init is started by the AutoAgent sandbox runtime, not by hand\n");
+    return 2;
+}

@@ -1,0 +1,466 @@
+// The sandbox's first process: builds the root filesystem as real root in fresh mount, pid, uts,
+// ipc and net namespaces, then enters its own user and cgroup namespaces and becomes the init.
+#include "setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#define PATH_CAP 4096
+
+struct ctx {
+    const struct parsed *spec;
+    struct failure *f;
+    char stage[PATH_CAP];
+    char root[PATH_CAP];
+    uid_t root_uid;
+    gid_t root_gid;
+    int userns_fd;
+    int rootfd; // O_PATH of the new root, for resolving paths inside it
+    int layers;
+    char layer_dst[64][PATH_CAP / 8]; // absolute path inside the root each overlay covers
+};
+
+static int openat2_path(int dirfd, const char *path, int flags) {
+    struct open_how how = { .flags = (unsigned long long)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+// Creates every missing component of path below the new root, resolving symlinks inside the root only.
+// Returns an O_PATH fd of the final directory, or -1.
+static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
+    int fd = openat2_path(c->rootfd, "/", O_PATH | O_DIRECTORY);
+    if (fd < 0) return -1;
+    char buf[PATH_CAP];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+        int next = openat2_path(fd, part, O_PATH | O_DIRECTORY);
+        if (next < 0 && errno == ENOENT) {
+            if (mkdirat(fd, part, mode) < 0 && errno != EEXIST) { int e = errno; close(fd); errno = e; return -1; }
+            if (fchownat(fd, part, c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW) < 0) { int e = errno; close(fd); errno = e; return -1; }
+            next = openat2_path(fd, part, O_PATH | O_DIRECTORY);
+        }
+        int e = errno;
+        close(fd);
+        if (next < 0) { errno = e; return -1; }
+        fd = next;
+    }
+    return fd;
+}
+
+// Resolves path inside the new root to a mount target usable by mount(2): "/proc/self/fd/N".
+static int target_in_root(struct ctx *c, const char *path, int want_file, char *out, size_t cap, int *fdout) {
+    int fd;
+    if (want_file) {
+        char parent[PATH_CAP];
+        snprintf(parent, sizeof parent, "%s", path);
+        char *slash = strrchr(parent, '/');
+        const char *name = path;
+        if (slash) { *slash = 0; name = slash + 1; } else { parent[0] = 0; }
+        int pfd = mkdir_in_root(c, parent[0] ? parent : "/", 0755);
+        if (pfd < 0) return -1;
+        fd = openat2_path(pfd, name, O_PATH);
+        if (fd < 0 && errno == ENOENT) {
+            int cfd = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (cfd >= 0) close(cfd);
+            fd = openat2_path(pfd, name, O_PATH);
+        }
+        int e = errno;
+        close(pfd);
+        errno = e;
+    } else {
+        fd = mkdir_in_root(c, path, 0755);
+    }
+    if (fd < 0) return -1;
+    snprintf(out, cap, "/proc/self/fd/%d", fd);
+    *fdout = fd;
+    return 0;
+}
+
+static int mount_at(struct ctx *c, const char *src, const char *path, const char *type, unsigned long flags, const char *data, int want_file, const char *step) {
+    char target[64];
+    int fd;
+    if (target_in_root(c, path, want_file, target, sizeof target, &fd) < 0) return fail(c->f, step, path);
+    int rc = mount(src, target, type, flags, data);
+    int e = errno;
+    close(fd);
+    errno = e;
+    if (rc < 0) return fail(c->f, step, path);
+    return 0;
+}
+
+static int remount_at(struct ctx *c, const char *path, unsigned long flags, const char *step) {
+    char target[64];
+    int fd = openat2_path(c->rootfd, path, O_PATH);
+    if (fd < 0) return fail(c->f, step, path);
+    snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+    int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+    int e = errno;
+    close(fd);
+    errno = e;
+    if (rc < 0) return fail(c->f, step, path);
+    return 0;
+}
+
+// A detached, id-mapped (when possible) clone of a host directory, attached at dst.
+static int attach_lower(struct ctx *c, const char *host, const char *dst) {
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) return fail(c->f, "open_tree", host);
+    struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+    if (c->userns_fd >= 0) {
+        struct mount_attr idmap = attr;
+        idmap.attr_set |= MOUNT_ATTR_IDMAP;
+        idmap.userns_fd = (unsigned long long)c->userns_fd;
+        if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &idmap, sizeof idmap) == 0) goto move;
+    }
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) { int e = errno; close(tree); errno = e; return fail(c->f, "mount_setattr", host); }
+move:
+    if (mkdir(dst, 0755) < 0 && errno != EEXIST) { int e = errno; close(tree); errno = e; return fail(c->f, "mkdir", dst); }
+    if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0) { int e = errno; close(tree); errno = e; return fail(c->f, "move_mount", dst); }
+    close(tree);
+    return 0;
+}
+
+// Overlays host directory `host` at `dst` (absolute inside the root, "/" for the whole root).
+static int overlay(struct ctx *c, const char *host, const char *dst) {
+    if (c->layers >= 64) { errno = E2BIG; return fail(c->f, "overlay", dst); }
+    int n = c->layers;
+    char lower[PATH_CAP], upper[PATH_CAP], work[PATH_CAP], opts[3 * PATH_CAP + 64];
+    snprintf(lower, sizeof lower, "%s/l%d", c->stage, n);
+    snprintf(upper, sizeof upper, "%s/u%d", c->stage, n);
+    snprintf(work, sizeof work, "%s/w%d", c->stage, n);
+    if (attach_lower(c, host, lower) < 0) return -1;
+    if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) return fail(c->f, "mkdir", upper);
+    struct stat st;
+    if (stat(lower, &st) == 0) {
+        chmod(upper, st.st_mode & 07777);
+        if (chown(upper, st.st_uid, st.st_gid) < 0) return fail(c->f, "chown", upper);
+    }
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    snprintf(c->layer_dst[n], sizeof c->layer_dst[n], "%s", dst);
+    c->layers++;
+    if (strcmp(dst, "/") == 0) {
+        if (mount("overlay", c->root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) return fail(c->f, "mount overlay", host);
+        return 0;
+    }
+    return mount_at(c, "overlay", dst, "overlay", MS_NOSUID | MS_NODEV, opts, 0, "mount overlay");
+}
+
+// Hides path (absolute inside the root) with an overlay whiteout in the upper layer that covers it.
+static int hide(struct ctx *c, const char *path) {
+    int best = -1;
+    size_t best_len = 0;
+    for (int i = 0; i < c->layers; i++) {
+        const char *d = c->layer_dst[i];
+        size_t l = strcmp(d, "/") == 0 ? 0 : strlen(d);
+        if ((l == 0 || (strncmp(path, d, l) == 0 && path[l] == '/')) && (best < 0 || l > best_len)) { best = i; best_len = l; }
+    }
+    if (best < 0) return 0;
+    char lower[PATH_CAP], upper[PATH_CAP], probe[PATH_CAP];
+    snprintf(lower, sizeof lower, "%s/l%d", c->stage, best);
+    snprintf(upper, sizeof upper, "%s/u%d", c->stage, best);
+    const char *rel = path + best_len;
+    snprintf(probe, sizeof probe, "%s%s", lower, rel);
+    struct stat st;
+    if (lstat(probe, &st) < 0) return 0; // nothing to hide
+    // Recreate the parent chain in the upper layer with the lower layer's ownership and modes.
+    char partial[PATH_CAP];
+    snprintf(partial, sizeof partial, "%s", rel);
+    for (char *s = strchr(partial + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = 0;
+        char lp[PATH_CAP], up[PATH_CAP];
+        snprintf(lp, sizeof lp, "%s%s", lower, partial);
+        snprintf(up, sizeof up, "%s%s", upper, partial);
+        struct stat ps;
+        if (lstat(lp, &ps) < 0 || !S_ISDIR(ps.st_mode)) return 0;
+        if (mkdir(up, ps.st_mode & 07777) == 0) {
+            if (chown(up, ps.st_uid, ps.st_gid) < 0) return fail(c->f, "chown", up);
+        } else if (errno != EEXIST) {
+            return fail(c->f, "mkdir", up);
+        }
+        *s = '/';
+    }
+    char whiteout[PATH_CAP];
+    snprintf(whiteout, sizeof whiteout, "%s%s", upper, rel);
+    if (mknod(whiteout, S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) return fail(c->f, "mknod whiteout", path);
+    return 0;
+}
+
+static int split(const struct field *f, char *scratch, size_t cap, char **parts, int n, int need, struct ctx *c, const char *what) {
+    int got = field_split(f, scratch, cap, parts, n);
+    if (got < need) { errno = EINVAL; return fail(c->f, what, "malformed field"); }
+    return got;
+}
+
+static int build_root(struct ctx *c) {
+    const struct parsed *s = c->spec;
+    char scratch[3 * PATH_CAP];
+    char *parts[3];
+    const struct field *rootfs = msg_find(s, AAL_K_ROOTFS);
+    if (mkdir(c->root, 0755) < 0 || chown(c->root, c->root_uid, c->root_gid) < 0) return fail(c->f, "mkdir", c->root);
+    if (rootfs) {
+        char path[PATH_CAP];
+        if (!field_str(rootfs, path, sizeof path)) { errno = ENAMETOOLONG; return fail(c->f, "rootfs", "path too long"); }
+        if (overlay(c, path, "/") < 0) return -1;
+    } else if (mount(c->root, c->root, NULL, MS_BIND, NULL) < 0) {
+        return fail(c->f, "mount MS_BIND", c->root); // pivot_root needs a mount point
+    }
+    c->rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->rootfd < 0) return fail(c->f, "open", c->root);
+    for (size_t i = 0; i < s->count; i++) {
+        const struct field *fl = &s->fields[i];
+        if (fl->key == AAL_K_BASE_DIR && !rootfs) {
+            char host[PATH_CAP];
+            if (!field_str(fl, host, sizeof host)) { errno = ENAMETOOLONG; return fail(c->f, "base dir", "path too long"); }
+            if (overlay(c, host, host) < 0) return -1;
+        } else if (fl->key == AAL_K_DIR) {
+            if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "dir") < 0) return -1;
+            mode_t mode = (mode_t)strtol(parts[1], NULL, 8);
+            int fd = mkdir_in_root(c, parts[0], mode);
+            if (fd < 0) return fail(c->f, "mkdir", parts[0]);
+            char p[64];
+            snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+            int fd2 = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd2 >= 0) { fchmod(fd2, mode); close(fd2); }
+            close(fd);
+        } else if (fl->key == AAL_K_SYMLINK) {
+            if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "symlink") < 0) return -1;
+            char parent[PATH_CAP];
+            snprintf(parent, sizeof parent, "%s", parts[1]);
+            char *slash = strrchr(parent, '/');
+            const char *name = parts[1];
+            if (slash) { *slash = 0; name = slash + 1; }
+            int pfd = mkdir_in_root(c, parent[0] ? parent : "/", 0755);
+            if (pfd < 0) return fail(c->f, "mkdir", parent);
+            char p[64];
+            snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
+            int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            close(pfd);
+            if (dfd < 0) return fail(c->f, "open", parent);
+            int rc = symlinkat(parts[0], dfd, name);
+            if (rc == 0) fchownat(dfd, name, c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW);
+            int e = errno;
+            close(dfd);
+            errno = e;
+            if (rc < 0 && errno != EEXIST) return fail(c->f, "symlink", parts[1]);
+        }
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->fields[i].key != AAL_K_HIDE) continue;
+        char path[PATH_CAP];
+        if (!field_str(&s->fields[i], path, sizeof path)) continue;
+        if (hide(c, path) < 0) return -1;
+    }
+    return 0;
+}
+
+static int extra_mounts(struct ctx *c) {
+    const struct parsed *s = c->spec;
+    char scratch[3 * PATH_CAP];
+    char *parts[3];
+    for (size_t i = 0; i < s->count; i++) {
+        const struct field *fl = &s->fields[i];
+        if (fl->key == AAL_K_BIND) {
+            if (split(fl, scratch, sizeof scratch, parts, 3, 3, c, "bind") < 0) return -1;
+            struct stat st;
+            if (stat(parts[0], &st) < 0) return fail(c->f, "stat bind source", parts[0]);
+            int ro = strcmp(parts[2], "ro") == 0;
+            if (mount_at(c, parts[0], parts[1], NULL, MS_BIND | MS_REC, NULL, !S_ISDIR(st.st_mode), "bind") < 0) return -1;
+            if (remount_at(c, parts[1], MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), "remount bind") < 0) return -1;
+        } else if (fl->key == AAL_K_TMPFS) {
+            if (split(fl, scratch, sizeof scratch, parts, 3, 3, c, "tmpfs") < 0) return -1;
+            char opts[128];
+            snprintf(opts, sizeof opts, "size=%s,mode=%s,uid=%u,gid=%u", parts[1], parts[2], c->root_uid, c->root_gid);
+            if (mount_at(c, "tmpfs", parts[0], "tmpfs", MS_NOSUID | MS_NODEV, opts, 0, "mount tmpfs") < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+static int make_dev(struct ctx *c) {
+    if (mount_at(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=256k,nr_inodes=512", 0, "mount /dev") < 0) return -1;
+    static const char *nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+    for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+        char host[64], inside[64];
+        snprintf(host, sizeof host, "/dev/%s", nodes[i]);
+        snprintf(inside, sizeof inside, "/dev/%s", nodes[i]);
+        if (mount_at(c, host, inside, NULL, MS_BIND, NULL, 1, "bind device") < 0) return -1;
+        if (remount_at(c, inside, MS_NOSUID | MS_NOEXEC, "remount device") < 0) return -1;
+    }
+    if (mount_at(c, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0, "mount devpts") < 0) return -1;
+    char shm[96];
+    long long shm_bytes = field_num(msg_find(c->spec, AAL_K_SHM_BYTES), 64LL << 20);
+    snprintf(shm, sizeof shm, "mode=1777,size=%lld,uid=%u,gid=%u", shm_bytes, c->root_uid, c->root_gid);
+    if (mount_at(c, "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, 0, "mount /dev/shm") < 0) return -1;
+    if (mount_at(c, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /dev/mqueue") < 0) return -1;
+    static const char *links[][2] = {
+        { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+        { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+    };
+    int dfd = openat2_path(c->rootfd, "/dev", O_RDONLY | O_DIRECTORY);
+    if (dfd < 0) return fail(c->f, "open", "/dev");
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
+        if (symlinkat(links[i][0], dfd, links[i][1]) < 0) { int e = errno; close(dfd); errno = e; return fail(c->f, "symlink", links[i][1]); }
+    }
+    close(dfd);
+    return 0;
+}
+
+// Masks (unreadable) and read-only paths of /proc and /sys.
+static int harden_paths(struct ctx *c) {
+    const struct parsed *s = c->spec;
+    for (size_t i = 0; i < s->count; i++) {
+        const struct field *fl = &s->fields[i];
+        if (fl->key != AAL_K_MASK_PATH && fl->key != AAL_K_RO_PATH) continue;
+        char path[PATH_CAP];
+        if (!field_str(fl, path, sizeof path)) continue;
+        int fd = openat2_path(c->rootfd, path, O_PATH);
+        if (fd < 0) continue; // absent on this kernel
+        struct stat st;
+        fstat(fd, &st);
+        char target[64];
+        snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        int rc;
+        if (fl->key == AAL_K_MASK_PATH) {
+            if (S_ISDIR(st.st_mode))
+                rc = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000");
+            else
+                rc = mount("/dev/null", target, NULL, MS_BIND, NULL);
+        } else {
+            rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
+            if (rc == 0) {
+                close(fd);
+                fd = openat2_path(c->rootfd, path, O_PATH);
+                snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+                rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+            }
+        }
+        int e = errno;
+        close(fd);
+        errno = e;
+        if (rc < 0) return fail(c->f, fl->key == AAL_K_MASK_PATH ? "mask path" : "read-only path", path);
+    }
+    return 0;
+}
+
+static int loopback_up(struct failure *f) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return fail(f, "socket", "loopback");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int e = errno;
+    close(s);
+    errno = e;
+    return rc < 0 ? fail(f, "ioctl SIOCSIFFLAGS", "lo") : 0;
+}
+
+static int report(int fd, char tag, const struct failure *f) {
+    struct setup_report r;
+    memset(&r, 0, sizeof r);
+    r.tag = tag;
+    if (f) r.failure = *f;
+    return write_all(fd, &r, sizeof r);
+}
+
+static int setup(struct ctx *c, int sync_rd, int report_wr) {
+    const struct parsed *s = c->spec;
+    struct failure *f = c->f;
+    char host_stage[PATH_CAP];
+    if (!field_str(msg_find(s, AAL_K_STAGE), host_stage, sizeof host_stage)) snprintf(host_stage, sizeof host_stage, "/tmp");
+    snprintf(c->stage, sizeof c->stage, "%s", host_stage);
+    snprintf(c->root, sizeof c->root, "%s/root", c->stage);
+
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return fail(f, "mount MS_PRIVATE", "/");
+    char opts[128];
+    long long disk = field_num(msg_find(s, AAL_K_DISK_BYTES), 1LL << 30);
+    snprintf(opts, sizeof opts, "size=%lld,mode=0755", disk);
+    if (mount("tmpfs", c->stage, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) return fail(f, "mount tmpfs", c->stage);
+    if (build_root(c) < 0) return -1;
+    if (extra_mounts(c) < 0) return -1;
+    if (make_dev(c) < 0) return -1;
+    if (mount_at(c, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /proc") < 0) return -1;
+    if (mount_at(c, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /sys") < 0) return -1;
+    if (harden_paths(c) < 0) return -1;
+
+    char hostname[256];
+    if (field_str(msg_find(s, AAL_K_HOSTNAME), hostname, sizeof hostname) && sethostname(hostname, strlen(hostname)) < 0)
+        return fail(f, "sethostname", hostname);
+    if (!msg_find(s, AAL_K_NET_HOST) && loopback_up(f) < 0) return -1;
+
+    if (chdir(c->root) < 0) return fail(f, "chdir", c->root);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return fail(f, "pivot_root", c->root);
+    if (umount2(".", MNT_DETACH) < 0) return fail(f, "umount2", "old root");
+    if (chdir("/") < 0) return fail(f, "chdir", "/");
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) return fail(f, "open", "/dev/null");
+    for (int i = 0; i < 3; i++)
+        if (dup2(devnull, i) < 0) return fail(f, "dup2", "/dev/null");
+    close(devnull);
+    close(c->rootfd);
+    if (c->userns_fd >= 0) close(c->userns_fd);
+
+    // The runner has put us in the sandbox's cgroups once this byte arrives.
+    char go;
+    if (read_exact(sync_rd, &go, 1) != 1) { errno = EPIPE; return fail(f, "wait for cgroups", ""); }
+    if (unshare(CLONE_NEWUSER | CLONE_NEWCGROUP) < 0) return fail(f, "unshare", "CLONE_NEWUSER|CLONE_NEWCGROUP");
+    if (report(report_wr, 'U', NULL) < 0) return fail(f, "report", "");
+    if (read_exact(sync_rd, &go, 1) != 1) { errno = EPIPE; return fail(f, "wait for id maps", ""); }
+    if (setgroups(0, NULL) < 0) return fail(f, "setgroups", "");
+    if (setresgid(0, 0, 0) < 0) return fail(f, "setresgid", "0");
+    if (setresuid(0, 0, 0) < 0) return fail(f, "setresuid", "0");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return fail(f, "prctl", "PR_SET_DUMPABLE");
+    return 0;
+}
+
+void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd) {
+    struct failure f;
+    memset(&f, 0, sizeof f);
+    struct ctx c;
+    memset(&c, 0, sizeof c);
+    c.spec = spec;
+    c.f = &f;
+    c.userns_fd = userns_fd;
+    c.rootfd = -1;
+    c.root_uid = (uid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_UID), 0);
+    c.root_gid = (gid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_GID), 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (setup(&c, sync_rd, report_wr) < 0) {
+        report(report_wr, 'E', &f);
+        _exit(1);
+    }
+    const struct field *bpf = msg_find(spec, AAL_K_SECCOMP);
+    struct init_config cfg = {
+        .ctl = ctl,
+        .bpf = bpf ? bpf->data : NULL,
+        .bpf_len = bpf ? bpf->len : 0,
+    };
+    close(sync_rd);
+    report(report_wr, 'R', NULL);
+    close(report_wr);
+    init_main(&cfg);
+}

@@ -1,0 +1,19 @@
+// The sandbox's first process: namespaces, root filesystem, id maps, then the init.
+#ifndef AASI_SETUP_H
+#define AASI_SETUP_H
+
+#include "common.h"
+#include "msg.h"
+
+/// What the first process tells the spawner: 'U' (user namespace made, write the id maps),
+/// 'R' (ready, the init runs) or 'E' (failed, see failure).
+struct setup_report {
+    char tag;
+    struct failure failure;
+};
+
+/// Runs in the cloned child; never returns. The spawner writes 'A' on sync once the child is in
+/// its cgroups and 'M' once its id maps are written.
+void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd);
+
+#endif

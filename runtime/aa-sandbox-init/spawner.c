@@ -1,0 +1,247 @@
+// The spawner: a small single-threaded process the runner starts once. It creates sandboxes on
+// request (cheap forks of a tiny process), writes their id maps, joins them to their cgroups,
+// reaps their inits and removes their cgroups. It exits, killing every sandbox, when the runner's
+// socket closes.
+#include "spawner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "msg.h"
+#include "setup.h"
+
+#define MAX_FIELDS 4096
+#define MAX_CGROUPS 8
+#define SETUP_TIMEOUT_MS 30000
+
+struct sandbox {
+    pid_t pid;
+    int ncg;
+    char *cgroups[MAX_CGROUPS]; // cgroup directories
+};
+
+static struct sandbox *boxes;
+static size_t nboxes, capboxes;
+static uint8_t *inbuf, *outbuf;
+static struct field *fields;
+
+static int make_mapping_userns(const char *uid_map, const char *gid_map) {
+    int sync[2];
+    if (pipe2(sync, O_CLOEXEC) < 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(sync[0]);
+        if (unshare(CLONE_NEWUSER) < 0) _exit(1);
+        write_all(sync[1], "u", 1);
+        close(sync[1]);
+        for (;;) pause();
+    }
+    close(sync[1]);
+    char c;
+    int fd = -1;
+    if (read_exact(sync[0], &c, 1) == 1) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+        int ok = write_file(path, uid_map) == 0;
+        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+        ok = ok && write_file(path, gid_map) == 0;
+        snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+        if (ok) fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    close(sync[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return fd;
+}
+
+static void send_failure(int ctl, long long req, const struct failure *f) {
+    struct msg m;
+    msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_FAILED);
+    msg_add_num(&m, AAL_K_REQ_ID, req);
+    msg_add_str(&m, AAL_K_STEP, f->step);
+    msg_add_num(&m, AAL_K_ERRNO, f->err);
+    msg_add_str(&m, AAL_K_DETAIL, f->detail);
+    msg_send(ctl, &m, NULL, 0);
+}
+
+static void remove_cgroups(struct sandbox *b) {
+    for (int i = 0; i < b->ncg; i++) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            if (rmdir(b->cgroups[i]) == 0 || errno == ENOENT) break;
+            if (errno != EBUSY) break;
+            usleep(1000);
+        }
+        free(b->cgroups[i]);
+    }
+    b->ncg = 0;
+}
+
+// Waits for one setup report from the child, bounded in time.
+static int wait_report(int fd, struct setup_report *r) {
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int rc;
+    do { rc = poll(&p, 1, SETUP_TIMEOUT_MS); } while (rc < 0 && errno == EINTR);
+    if (rc == 0) { errno = ETIMEDOUT; return -1; }
+    if (rc < 0) return -1;
+    int got = read_exact(fd, r, sizeof *r);
+    if (got == 1) return 0;
+    if (got == 0) errno = ECHILD;
+    return -1;
+}
+
+static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
+    long long req = field_num(msg_find(spec, AAL_K_REQ_ID), -1);
+    struct failure f;
+    memset(&f, 0, sizeof f);
+    struct sandbox b;
+    memset(&b, 0, sizeof b);
+    int sv[2] = { -1, -1 }, sync[2] = { -1, -1 }, rep[2] = { -1, -1 };
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { fail(&f, "socketpair", ""); goto out; }
+    if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail(&f, "pipe2", ""); goto out; }
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (!msg_find(spec, AAL_K_NET_HOST)) flags |= CLONE_NEWNET;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0) { fail(&f, "clone", "namespaces"); goto out; }
+    if (pid == 0) {
+        close(ctl);
+        close(sv[0]);
+        close(sync[1]);
+        close(rep[0]);
+        sandbox_child(spec, sync[0], rep[1], sv[1], userns_fd);
+    }
+    b.pid = pid;
+    close(sv[1]); sv[1] = -1;
+    close(sync[0]); sync[0] = -1;
+    close(rep[1]); rep[1] = -1;
+
+    char pidstr[32];
+    snprintf(pidstr, sizeof pidstr, "%d", pid);
+    for (size_t i = 0; i < spec->count; i++) {
+        if (spec->fields[i].key != AAL_K_CGROUP_PROCS || b.ncg >= MAX_CGROUPS) continue;
+        char path[4096];
+        if (!field_str(&spec->fields[i], path, sizeof path)) continue;
+        if (write_file(path, pidstr) < 0) { fail(&f, "join cgroup", path); goto kill; }
+        char *slash = strrchr(path, '/');
+        if (slash) *slash = 0;
+        b.cgroups[b.ncg++] = strdup(path);
+    }
+    if (write_all(sync[1], "A", 1) < 0) { fail(&f, "write", "sync pipe"); goto kill; }
+    struct setup_report r;
+    if (wait_report(rep[0], &r) < 0) { fail(&f, "wait for sandbox set-up", ""); goto kill; }
+    if (r.tag == 'E') { f = r.failure; goto kill; }
+    char path[64];
+    char map[256];
+    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    if (!field_str(msg_find(spec, AAL_K_UID_MAP), map, sizeof map) || write_file(path, map) < 0) { fail(&f, "write uid_map", map); goto kill; }
+    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+    if (!field_str(msg_find(spec, AAL_K_GID_MAP), map, sizeof map) || write_file(path, map) < 0) { fail(&f, "write gid_map", map); goto kill; }
+    if (write_all(sync[1], "M", 1) < 0) { fail(&f, "write", "sync pipe"); goto kill; }
+    if (wait_report(rep[0], &r) < 0) { fail(&f, "wait for sandbox init", ""); goto kill; }
+    if (r.tag != 'R') { f = r.failure; goto kill; }
+
+    struct msg m;
+    msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_CREATED);
+    msg_add_num(&m, AAL_K_REQ_ID, req);
+    msg_add_num(&m, AAL_K_PID, pid);
+    if (msg_send(ctl, &m, &sv[0], 1) < 0) { fail(&f, "sendmsg", "created"); goto kill; }
+    if (nboxes == capboxes) {
+        size_t cap = capboxes ? capboxes * 2 : 16;
+        struct sandbox *nb = realloc(boxes, cap * sizeof *nb);
+        if (!nb) _exit(70);
+        boxes = nb;
+        capboxes = cap;
+    }
+    boxes[nboxes++] = b;
+    goto out_ok;
+kill:
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    remove_cgroups(&b);
+out:
+    send_failure(ctl, req, &f);
+out_ok:
+    for (int i = 0; i < 2; i++) {
+        if (sv[i] >= 0) close(sv[i]);
+        if (sync[i] >= 0) close(sync[i]);
+        if (rep[i] >= 0) close(rep[i]);
+    }
+}
+
+static void reap(int ctl, int block) {
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, block ? 0 : WNOHANG);
+        if (pid <= 0) {
+            if (pid < 0 && errno == EINTR) continue;
+            return;
+        }
+        for (size_t i = 0; i < nboxes; i++) {
+            if (boxes[i].pid != pid) continue;
+            remove_cgroups(&boxes[i]);
+            boxes[i] = boxes[--nboxes];
+            if (ctl >= 0) {
+                struct msg m;
+                msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_REAPED);
+                msg_add_num(&m, AAL_K_PID, pid);
+                msg_add_num(&m, AAL_K_STATUS, status);
+                msg_send(ctl, &m, NULL, 0);
+            }
+            break;
+        }
+    }
+}
+
+int spawner_main(int ctl, const char *uid_map, const char *gid_map) {
+    inbuf = malloc(AAL_MAX_MESSAGE);
+    outbuf = malloc(AAL_MAX_MESSAGE);
+    fields = malloc(MAX_FIELDS * sizeof *fields);
+    if (!inbuf || !outbuf || !fields) return 70;
+    int userns_fd = make_mapping_userns(uid_map, gid_map);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) return 72;
+    struct pollfd pfd[2] = { { .fd = ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (pfd[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {}
+            reap(ctl, 0);
+        }
+        if (pfd[0].revents) {
+            struct parsed p;
+            int rc = msg_recv(ctl, inbuf, AAL_MAX_MESSAGE, &p, fields, MAX_FIELDS);
+            if (rc == 0 || (rc < 0 && errno != EMSGSIZE && errno != EBADMSG)) break;
+            if (rc < 0) continue;
+            for (int i = 0; i < p.nfds; i++) close(p.fds[i]);
+            if (p.type == AAL_M_CREATE) handle_create(ctl, &p, userns_fd);
+        }
+    }
+    // The runner is gone: every sandbox goes with it.
+    for (size_t i = 0; i < nboxes; i++) kill(boxes[i].pid, SIGKILL);
+    while (nboxes > 0) {
+        size_t before = nboxes;
+        reap(-1, 1);
+        if (nboxes == before) break;
+    }
+    return 0;
+}
