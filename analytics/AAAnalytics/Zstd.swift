@@ -19,13 +19,18 @@ public struct ZstdError: Error, CustomStringConvertible, Sendable {
 
 /// One-shot zstd compression and decompression of byte buffers (frames with a content size).
 public enum Zstd {
-    /// Compresses bytes into one zstd frame at the given level (1 fast … 19 small).
-    public static func compress(_ input: [UInt8], level: Int32 = 3) throws(ZstdError) -> [UInt8] {
+    /// Compresses bytes into one zstd frame at the given level (1 fast … 19 small); with
+    /// `checksum` the frame carries a content checksum that decompression verifies.
+    public static func compress(_ input: [UInt8], level: Int32 = 3, checksum: Bool = false) throws(ZstdError) -> [UInt8] {
+        guard let cctx = ZSTD_createCCtx() else { throw ZstdError("compress", message: "cannot allocate a context") }
+        defer { ZSTD_freeCCtx(cctx) }
+        _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, checksum ? 1 : 0)
         let bound = ZSTD_compressBound(input.count)
         var output = [UInt8](repeating: 0, count: bound)
         let written = output.withUnsafeMutableBytes { out in
             input.withUnsafeBytes { inp in
-                ZSTD_compress(out.baseAddress, out.count, inp.baseAddress, inp.count, level)
+                ZSTD_compress2(cctx, out.baseAddress, out.count, inp.baseAddress, inp.count)
             }
         }
         if ZSTD_isError(written) != 0 { throw ZstdError("compress", code: written) }
