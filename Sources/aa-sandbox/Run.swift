@@ -19,7 +19,7 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Pass this process's stdin to the command (default: /dev/null).")
     var stdin = false
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments (after --).", valueName: "command"))
+    @Argument(parsing: .remaining, help: ArgumentHelp("The command and its arguments (after --).", valueName: "command"))
     var command: [String] = []
 
     mutating func run() async throws {
