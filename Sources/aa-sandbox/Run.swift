@@ -37,7 +37,9 @@ struct Run: AsyncParsableCommand {
         }
         let result: ExecResult
         do {
-            result = try await Sandbox.run(spec, request)
+            let runtime = try SandboxRuntime.shared(logger: cliLogger)
+            defer { runtime.shutdown() }
+            result = try await Sandbox.run(spec, request, runtime: runtime)
         } catch let error as SandboxError {
             FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
             throw ExitCode(error.code == .execFailed ? 127 : 125)

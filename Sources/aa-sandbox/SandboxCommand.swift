@@ -1,5 +1,14 @@
 import AASandbox
 import ArgumentParser
+import Foundation
+import Logging
+
+/// The CLI's logger: warnings and errors on stderr; AA_LOG_LEVEL=debug shows more.
+let cliLogger: Logger = {
+    var logger = Logger(label: "aa-sandbox")
+    logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["AA_LOG_LEVEL"] ?? "warning") ?? .warning
+    return logger
+}()
 
 @main
 struct SandboxCommand: AsyncParsableCommand {

@@ -16,8 +16,10 @@ struct Shell: AsyncParsableCommand {
     mutating func run() async throws {
         let spec = try sandbox.spec()
         let box: Sandbox
+        let runtime: SandboxRuntime
         do {
-            box = try await Sandbox.create(spec)
+            runtime = try SandboxRuntime.shared(logger: cliLogger)
+            box = try await Sandbox.create(spec, runtime: runtime)
         } catch let error as SandboxError {
             FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
             throw ExitCode(125)
@@ -42,5 +44,6 @@ struct Shell: AsyncParsableCommand {
             }
         }
         await box.destroy()
+        runtime.shutdown()
     }
 }

@@ -51,6 +51,9 @@ public final class Sandbox: Sendable {
         let runtime = try runtime ?? SandboxRuntime.shared()
         let name = runtime.nextName()
         let bpf = try runtime.seccompProgram(spec.seccomp)
+        if case .directory(let layer) = spec.writableLayer {
+            try prepareWritableLayer(layer, keys: overlays(spec, runtime: runtime).map { HostBase.layerKey($0.0) }, runtime: runtime)
+        }
         let group = try runtime.cgroups?.create(name: name, limits: spec.limits)
         let message = createMessage(spec, runtime: runtime, cgroup: group, bpf: bpf)
         let spawner = runtime.pickSpawner()
@@ -100,6 +103,18 @@ public final class Sandbox: Sendable {
         }
     }
 
+    private static func prepareWritableLayer(_ layer: String, keys: [String], runtime: SandboxRuntime) throws(SandboxError) {
+        let work = workDirectory(for: layer)
+        HostBase.removeTree(work)
+        let root = runtime.hostID(forInside: 0)
+        for dir in [layer, work] + keys.flatMap({ [layer + "/" + $0, work + "/" + $0] }) {
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                throw SandboxError(.invalidSpec, step: "writableLayer", detail: "cannot create \(dir)", underlying: .init(rawValue: errno))
+            }
+        }
+        for key in keys { _ = chown(layer + "/" + key, root, root) }
+    }
+
     private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, cgroup: Cgroups.Group?, bpf: [UInt8]) -> WireMessage {
         var m = WireMessage(AAL_M_CREATE)
         let config = runtime.configuration
@@ -112,15 +127,13 @@ public final class Sandbox: Sendable {
         m.add(AAL_K_GID_MAP, "0 \(config.idBase) \(config.idCount)\n")
         m.add(AAL_K_DISK_BYTES, spec.limits.diskBytes)
         m.add(AAL_K_SHM_BYTES, spec.limits.shmBytes)
-        switch spec.rootfs {
-        case .directory(let path):
-            m.add(AAL_K_ROOTFS, path)
-        case .host:
-            let layout = runtime.layout
-            for dir in layout.baseDirectories { m.add(AAL_K_BASE_DIR, dir) }
-            for (target, path) in layout.symlinks { m.add(AAL_K_SYMLINK, parts: [target, path]) }
-            for (path, mode) in layout.directories { m.add(AAL_K_DIR, parts: [path, String(mode, radix: 8)]) }
-            for path in layout.hidden { m.add(AAL_K_HIDE, path) }
+        for (target, lowers) in overlays(spec, runtime: runtime) {
+            m.add(AAL_K_OVERLAY, target)
+            for (path, idmapped) in lowers { m.add(AAL_K_LOWER, parts: [path, idmapped ? "1" : "0"]) }
+            if case .directory(let layer) = spec.writableLayer {
+                let key = HostBase.layerKey(target)
+                m.add(AAL_K_UPPER, parts: [layer + "/" + key, workDirectory(for: layer) + "/" + key])
+            }
         }
         for mount in spec.mounts {
             switch mount {
@@ -130,11 +143,39 @@ public final class Sandbox: Sendable {
                 m.add(AAL_K_TMPFS, parts: [destination, String(size), "1777"])
             }
         }
-        for path in DefaultRootfs.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
-        for path in DefaultRootfs.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
+        for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
+        for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
         for file in cgroup?.procsFiles ?? [] { m.add(AAL_K_CGROUP_PROCS, file) }
         if !bpf.isEmpty { m.add(AAL_K_SECCOMP, bpf) }
         return m
+    }
+
+    /// The overlays of a spec: mount point inside and lower layers (host path, id-mapped), top first.
+    static func overlays(_ spec: SandboxSpec, runtime: SandboxRuntime) -> [(String, [(String, Bool)])] {
+        func layerParts(_ key: String) -> [(String, Bool)] {
+            spec.layers.map { $0 + "/" + key }.filter { HostBase.isDirectory($0) }.map { ($0, false) }
+        }
+        switch spec.rootfs {
+        case .directory(let path):
+            return [("/", layerParts("root") + [(path, true)])]
+        case .host:
+            let base = runtime.base
+            var result: [(String, [(String, Bool)])] = [("/", layerParts("root") + [(base.skeleton, true)])]
+            for dir in base.directories {
+                var lowers = layerParts(HostBase.layerKey(dir))
+                if dir == "/etc" { lowers.append((base.etcMask, true)) }
+                lowers.append((dir, true))
+                result.append((dir, lowers))
+            }
+            return result
+        }
+    }
+
+    /// The overlay work directory that goes with a persistent writable layer (a sibling of it).
+    static func workDirectory(for upper: String) -> String {
+        var trimmed = upper
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed + ".work"
     }
 
     /// Runs a command and waits for it. Throws if it cannot start or the sandbox goes away;
@@ -244,6 +285,7 @@ public final class Sandbox: Sendable {
         }
         terminate(SandboxError(.terminated, step: "destroy", detail: name))
         if let cgroup { runtime.cgroups?.remove(cgroup) }
+        if case .directory(let layer) = spec.writableLayer { HostBase.removeTree(Sandbox.workDirectory(for: layer)) }
     }
 
     private func receive(_ message: WireMessage) {

@@ -1,7 +1,9 @@
 import CAutoAgentLinux
+import Foundation
 import Glibc
 import Logging
 import Synchronization
+import SystemPackage
 
 /// The process-wide sandbox machinery: the spawner processes, the cgroup hierarchy, the compiled
 /// seccomp policies and the host's default root filesystem layout. Create one per process
@@ -17,6 +19,8 @@ public final class SandboxRuntime: Sendable {
         public var spawners: Int = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         /// Host directory the staging tmpfs is mounted over inside each new mount namespace.
         public var stageDirectory = "/tmp"
+        /// Where the runtime keeps its own state (the base filter layer).
+        public var stateDirectory = "/run/aa-sandbox"
 
         public init() {}
     }
@@ -24,7 +28,7 @@ public final class SandboxRuntime: Sendable {
     public let configuration: Configuration
     let logger: Logger
     let cgroups: Cgroups?
-    let layout: DefaultRootfs
+    let base: HostBase
     let devNull: Int32
     private let spawners: [Spawner]
     private let seccompCache = Mutex<[SandboxSpec.SeccompPolicy: [UInt8]]>([:])
@@ -58,7 +62,11 @@ public final class SandboxRuntime: Sendable {
         cgroups = Cgroups.detect(logger: logger)
         if cgroups == nil { logger.warning("no usable cgroup hierarchy: memory, pids and cpu limits fall back to rlimits") }
         _ = cgroups?.sweep(logger: logger)
-        layout = DefaultRootfs.detect()
+        if mkdir(configuration.stateDirectory, 0o700) != 0 && errno != EEXIST {
+            throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stateDirectory, underlying: .init(rawValue: errno))
+        }
+        Self.sweepState(configuration.stateDirectory, logger: logger)
+        base = try HostBase.build(in: configuration.stateDirectory)
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
         var made: [Spawner] = []
@@ -84,6 +92,18 @@ public final class SandboxRuntime: Sendable {
         throw SandboxError(.unsupported, step: "locate aa-sandbox-init", detail: "looked in \(candidates.joined(separator: ", ")); build it with `swift build` or set AA_SANDBOX_INIT")
     }
 
+    /// Where, in a layer directory, the file that appears at `path` inside a sandbox lives: what a
+    /// builder writes there appears in every sandbox that stacks the layer (ids are shifted: chown
+    /// to `hostID(forInside:)`).
+    public func hostPath(inLayer layer: String, forInside path: String, rootfs: SandboxSpec.Rootfs) -> String {
+        if case .host = rootfs {
+            for dir in base.directories.sorted(by: { $0.count > $1.count }) where path == dir || path.hasPrefix(dir + "/") {
+                return layer + "/" + HostBase.layerKey(dir) + path.dropFirst(dir.count)
+            }
+        }
+        return layer + "/root" + (path == "/" ? "" : path)
+    }
+
     /// Host uid that an id inside the sandbox maps to.
     public func hostID(forInside id: UInt32) -> UInt32 { configuration.idBase + id }
 
@@ -106,8 +126,21 @@ public final class SandboxRuntime: Sendable {
         spawners.min { $0.inFlight < $1.inFlight }!
     }
 
-    /// Stops every spawner; their sandboxes die with them.
+    /// Stops every spawner (their sandboxes die with them) and removes the runtime's state.
     public func shutdown() {
         for s in spawners { s.shutdown() }
+        HostBase.removeTree(configuration.stateDirectory + "/base-\(getpid())")
+    }
+
+    /// Removes state directories of runtimes whose process is gone.
+    private static func sweepState(_ directory: String, logger: Logger) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix("base-") {
+            guard let pid = pid_t(name.dropFirst("base-".count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                HostBase.removeTree(directory + "/" + name)
+                logger.info("removed stale sandbox state", metadata: ["path": "\(directory)/\(name)"])
+            }
+        }
     }
 }

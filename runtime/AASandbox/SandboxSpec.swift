@@ -15,6 +15,15 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
         case tmpfs(destination: String, sizeBytes: Int)
     }
 
+    /// Where the sandbox's writes go.
+    public enum WritableLayer: Sendable, Codable, Equatable {
+        /// A tmpfs of `limits.diskBytes`, gone with the sandbox.
+        case tmpfs
+        /// A host directory that becomes the overlay's upper layer and keeps every write (deletions
+        /// as overlay whiteouts), to be used later as one of `layers`. Not size-capped.
+        case directory(String)
+    }
+
     public enum Network: String, Sendable, Codable, Equatable {
         /// A private network namespace with loopback only.
         case none
@@ -74,6 +83,10 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
     }
 
     public var rootfs: Rootfs
+    /// Read-only host directories stacked on the rootfs, top first, each laid out like a root
+    /// filesystem and owned in shifted ids (host uid `hostID(forInside: n)` appears as n).
+    public var layers: [String]
+    public var writableLayer: WritableLayer
     public var mounts: [Mount]
     /// Environment as KEY=VALUE entries, in order.
     public var environment: [String]
@@ -87,11 +100,13 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
     public var seccomp: SeccompPolicy
 
     public init(
-        rootfs: Rootfs = .host, mounts: [Mount] = [], environment: [String] = SandboxSpec.defaultEnvironment,
+        rootfs: Rootfs = .host, layers: [String] = [], writableLayer: WritableLayer = .tmpfs, mounts: [Mount] = [], environment: [String] = SandboxSpec.defaultEnvironment,
         workingDirectory: String = "/root", hostname: String = "sandbox", uid: UInt32 = 0, gid: UInt32 = 0,
         limits: Limits = Limits(), network: Network = .none, seccomp: SeccompPolicy = .default
     ) {
         self.rootfs = rootfs
+        self.layers = layers
+        self.writableLayer = writableLayer
         self.mounts = mounts
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -116,6 +131,12 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
             SandboxError(.invalidSpec, step: field, detail: why)
         }
         if case .directory(let path) = rootfs, !path.hasPrefix("/") { throw bad("rootfs", "must be an absolute path: \(path)") }
+        for (i, layer) in layers.enumerated() where !layer.hasPrefix("/") || layer.contains(":") || layer.contains(",") {
+            throw bad("layers[\(i)]", "must be an absolute path without ':' or ',': \(layer)")
+        }
+        if case .directory(let path) = writableLayer, !path.hasPrefix("/") || path.contains(",") {
+            throw bad("writableLayer", "must be an absolute path without ',': \(path)")
+        }
         for (i, mount) in mounts.enumerated() {
             switch mount {
             case .bind(let source, let destination, _):

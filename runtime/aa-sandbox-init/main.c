@@ -2,11 +2,16 @@
 //   aa-sandbox-init spawner UID_MAP GID_MAP     (control socket on fd 3)
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "spawner.h"
 
 int main(int argc, char **argv) {
-    if (argc == 4 && strcmp(argv[1], "spawner") == 0) return spawner_main(3, argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "spawner") == 0) {
+        syscall(SYS_close_range, 4, ~0U, 0); // nothing of the runner's but the control socket
+        return spawner_main(3, argv[2], argv[3]);
+    }
     fprintf(stderr, "aa-sandbox-init is started by the AutoAgent sandbox runtime, not by hand\n");
     return 2;
 }

@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -35,8 +34,6 @@ struct ctx {
     gid_t root_gid;
     int userns_fd;
     int rootfd; // O_PATH of the new root, for resolving paths inside it
-    int layers;
-    char layer_dst[64][PATH_CAP / 8]; // absolute path inside the root each overlay covers
 };
 
 static int openat2_path(int dirfd, const char *path, int flags) {
@@ -121,12 +118,13 @@ static int remount_at(struct ctx *c, const char *path, unsigned long flags, cons
     return 0;
 }
 
-// A detached, id-mapped (when possible) clone of a host directory, attached at dst.
-static int attach_lower(struct ctx *c, const char *host, const char *dst) {
+// A detached clone of a host directory, read-only, id-mapped into the sandbox's range when asked
+// (and when the filesystem supports it), attached at dst.
+static int attach_lower(struct ctx *c, const char *host, const char *dst, int idmapped) {
     int tree = (int)syscall(SYS_open_tree, AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
     if (tree < 0) return fail(c->f, "open_tree", host);
     struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
-    if (c->userns_fd >= 0) {
+    if (idmapped && c->userns_fd >= 0) {
         struct mount_attr idmap = attr;
         idmap.attr_set |= MOUNT_ATTR_IDMAP;
         idmap.userns_fd = (unsigned long long)c->userns_fd;
@@ -140,136 +138,74 @@ move:
     return 0;
 }
 
-// Overlays host directory `host` at `dst` (absolute inside the root, "/" for the whole root).
-static int overlay(struct ctx *c, const char *host, const char *dst) {
-    if (c->layers >= 64) { errno = E2BIG; return fail(c->f, "overlay", dst); }
-    int n = c->layers;
-    char lower[PATH_CAP], upper[PATH_CAP], work[PATH_CAP], opts[3 * PATH_CAP + 64];
-    snprintf(lower, sizeof lower, "%s/l%d", c->stage, n);
-    snprintf(upper, sizeof upper, "%s/u%d", c->stage, n);
-    snprintf(work, sizeof work, "%s/w%d", c->stage, n);
-    if (attach_lower(c, host, lower) < 0) return -1;
-    if (mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0) return fail(c->f, "mkdir", upper);
-    struct stat st;
-    if (stat(lower, &st) == 0) {
-        chmod(upper, st.st_mode & 07777);
-        if (chown(upper, st.st_uid, st.st_gid) < 0) return fail(c->f, "chown", upper);
-    }
-    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-    snprintf(c->layer_dst[n], sizeof c->layer_dst[n], "%s", dst);
-    c->layers++;
-    if (strcmp(dst, "/") == 0) {
-        if (mount("overlay", c->root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) return fail(c->f, "mount overlay", host);
-        return 0;
-    }
-    return mount_at(c, "overlay", dst, "overlay", MS_NOSUID | MS_NODEV, opts, 0, "mount overlay");
-}
-
-// Hides path (absolute inside the root) with an overlay whiteout in the upper layer that covers it.
-static int hide(struct ctx *c, const char *path) {
-    int best = -1;
-    size_t best_len = 0;
-    for (int i = 0; i < c->layers; i++) {
-        const char *d = c->layer_dst[i];
-        size_t l = strcmp(d, "/") == 0 ? 0 : strlen(d);
-        if ((l == 0 || (strncmp(path, d, l) == 0 && path[l] == '/')) && (best < 0 || l > best_len)) { best = i; best_len = l; }
-    }
-    if (best < 0) return 0;
-    char lower[PATH_CAP], upper[PATH_CAP], probe[PATH_CAP];
-    snprintf(lower, sizeof lower, "%s/l%d", c->stage, best);
-    snprintf(upper, sizeof upper, "%s/u%d", c->stage, best);
-    const char *rel = path + best_len;
-    snprintf(probe, sizeof probe, "%s%s", lower, rel);
-    struct stat st;
-    if (lstat(probe, &st) < 0) return 0; // nothing to hide
-    // Recreate the parent chain in the upper layer with the lower layer's ownership and modes.
-    char partial[PATH_CAP];
-    snprintf(partial, sizeof partial, "%s", rel);
-    for (char *s = strchr(partial + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = 0;
-        char lp[PATH_CAP], up[PATH_CAP];
-        snprintf(lp, sizeof lp, "%s%s", lower, partial);
-        snprintf(up, sizeof up, "%s%s", upper, partial);
-        struct stat ps;
-        if (lstat(lp, &ps) < 0 || !S_ISDIR(ps.st_mode)) return 0;
-        if (mkdir(up, ps.st_mode & 07777) == 0) {
-            if (chown(up, ps.st_uid, ps.st_gid) < 0) return fail(c->f, "chown", up);
-        } else if (errno != EEXIST) {
-            return fail(c->f, "mkdir", up);
-        }
-        *s = '/';
-    }
-    char whiteout[PATH_CAP];
-    snprintf(whiteout, sizeof whiteout, "%s%s", upper, rel);
-    if (mknod(whiteout, S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) return fail(c->f, "mknod whiteout", path);
-    return 0;
-}
-
 static int split(const struct field *f, char *scratch, size_t cap, char **parts, int n, int need, struct ctx *c, const char *what) {
     int got = field_split(f, scratch, cap, parts, n);
     if (got < need) { errno = EINVAL; return fail(c->f, what, "malformed field"); }
     return got;
 }
 
+struct overlay {
+    char target[PATH_CAP];
+    char lowerdirs[PATH_CAP];
+    size_t used;
+    int nlower;
+    char upper[PATH_CAP];
+    char work[PATH_CAP];
+};
+
+static int mount_overlay(struct ctx *c, struct overlay *o, int index) {
+    if (o->nlower == 0) { errno = EINVAL; return fail(c->f, "overlay", "no lower layer"); }
+    if (!o->upper[0]) {
+        snprintf(o->upper, sizeof o->upper, "%s/u%d", c->stage, index);
+        snprintf(o->work, sizeof o->work, "%s/w%d", c->stage, index);
+        if (mkdir(o->upper, 0755) < 0 || mkdir(o->work, 0700) < 0) return fail(c->f, "mkdir", o->upper);
+        if (chown(o->upper, c->root_uid, c->root_gid) < 0) return fail(c->f, "chown", o->upper);
+    }
+    char opts[3 * PATH_CAP + 64];
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,index=off", o->lowerdirs, o->upper, o->work);
+    if (strcmp(o->target, "/") == 0) {
+        if (mkdir(c->root, 0755) < 0) return fail(c->f, "mkdir", c->root);
+        if (mount("overlay", c->root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) return fail(c->f, "mount overlay", "/");
+        c->rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->rootfd < 0) return fail(c->f, "open", c->root);
+        return 0;
+    }
+    if (c->rootfd < 0) { errno = EINVAL; return fail(c->f, "overlay", "the root overlay must come first"); }
+    return mount_at(c, "overlay", o->target, "overlay", MS_NOSUID | MS_NODEV, opts, 0, "mount overlay");
+}
+
+// The root filesystem: overlays in spec order, the root one first, each over its LOWER layers
+// (top first) with its writable layer on the staging tmpfs or in persistent host directories.
 static int build_root(struct ctx *c) {
     const struct parsed *s = c->spec;
-    char scratch[3 * PATH_CAP];
-    char *parts[3];
-    const struct field *rootfs = msg_find(s, AAL_K_ROOTFS);
-    if (mkdir(c->root, 0755) < 0 || chown(c->root, c->root_uid, c->root_gid) < 0) return fail(c->f, "mkdir", c->root);
-    if (rootfs) {
-        char path[PATH_CAP];
-        if (!field_str(rootfs, path, sizeof path)) { errno = ENAMETOOLONG; return fail(c->f, "rootfs", "path too long"); }
-        if (overlay(c, path, "/") < 0) return -1;
-    } else if (mount(c->root, c->root, NULL, MS_BIND, NULL) < 0) {
-        return fail(c->f, "mount MS_BIND", c->root); // pivot_root needs a mount point
-    }
-    c->rootfd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (c->rootfd < 0) return fail(c->f, "open", c->root);
-    for (size_t i = 0; i < s->count; i++) {
-        const struct field *fl = &s->fields[i];
-        if (fl->key == AAL_K_BASE_DIR && !rootfs) {
-            char host[PATH_CAP];
-            if (!field_str(fl, host, sizeof host)) { errno = ENAMETOOLONG; return fail(c->f, "base dir", "path too long"); }
-            if (overlay(c, host, host) < 0) return -1;
-        } else if (fl->key == AAL_K_DIR) {
-            if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "dir") < 0) return -1;
-            mode_t mode = (mode_t)strtol(parts[1], NULL, 8);
-            int fd = mkdir_in_root(c, parts[0], mode);
-            if (fd < 0) return fail(c->f, "mkdir", parts[0]);
-            char p[64];
-            snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-            int fd2 = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (fd2 >= 0) { fchmod(fd2, mode); close(fd2); }
-            close(fd);
-        } else if (fl->key == AAL_K_SYMLINK) {
-            if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "symlink") < 0) return -1;
-            char parent[PATH_CAP];
-            snprintf(parent, sizeof parent, "%s", parts[1]);
-            char *slash = strrchr(parent, '/');
-            const char *name = parts[1];
-            if (slash) { *slash = 0; name = slash + 1; }
-            int pfd = mkdir_in_root(c, parent[0] ? parent : "/", 0755);
-            if (pfd < 0) return fail(c->f, "mkdir", parent);
-            char p[64];
-            snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
-            int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            close(pfd);
-            if (dfd < 0) return fail(c->f, "open", parent);
-            int rc = symlinkat(parts[0], dfd, name);
-            if (rc == 0) fchownat(dfd, name, c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW);
-            int e = errno;
-            close(dfd);
-            errno = e;
-            if (rc < 0 && errno != EEXIST) return fail(c->f, "symlink", parts[1]);
+    char scratch[2 * PATH_CAP];
+    char *parts[2];
+    struct overlay o;
+    int count = 0, attached = 0, open_group = 0;
+    for (size_t i = 0; i <= s->count; i++) {
+        const struct field *fl = i < s->count ? &s->fields[i] : NULL;
+        if (!fl || fl->key == AAL_K_OVERLAY) {
+            if (open_group && mount_overlay(c, &o, count++) < 0) return -1;
+            if (!fl) break;
+            memset(&o, 0, sizeof o);
+            if (!field_str(fl, o.target, sizeof o.target)) { errno = ENAMETOOLONG; return fail(c->f, "overlay", "path too long"); }
+            open_group = 1;
+        } else if (fl->key == AAL_K_LOWER && open_group) {
+            if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "lower layer") < 0) return -1;
+            char dst[64];
+            snprintf(dst, sizeof dst, "%s/l%d", c->stage, attached++);
+            if (attach_lower(c, parts[0], dst, strcmp(parts[1], "1") == 0) < 0) return -1;
+            int w = snprintf(o.lowerdirs + o.used, sizeof o.lowerdirs - o.used, "%s%s", o.nlower ? ":" : "", dst);
+            if (w < 0 || (size_t)w >= sizeof o.lowerdirs - o.used) { errno = E2BIG; return fail(c->f, "lower layer", "too many layers"); }
+            o.used += (size_t)w;
+            o.nlower++;
+        } else if (fl->key == AAL_K_UPPER && open_group) {
+            if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "writable layer") < 0) return -1;
+            snprintf(o.upper, sizeof o.upper, "%s", parts[0]);
+            snprintf(o.work, sizeof o.work, "%s", parts[1]);
         }
     }
-    for (size_t i = 0; i < s->count; i++) {
-        if (s->fields[i].key != AAL_K_HIDE) continue;
-        char path[PATH_CAP];
-        if (!field_str(&s->fields[i], path, sizeof path)) continue;
-        if (hide(c, path) < 0) return -1;
-    }
+    if (c->rootfd < 0) { errno = EINVAL; return fail(c->f, "root", "no root overlay"); }
     return 0;
 }
 
@@ -297,7 +233,9 @@ static int extra_mounts(struct ctx *c) {
 }
 
 static int make_dev(struct ctx *c) {
-    if (mount_at(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=256k,nr_inodes=512", 0, "mount /dev") < 0) return -1;
+    char devopts[96];
+    snprintf(devopts, sizeof devopts, "mode=0755,size=256k,nr_inodes=512,uid=%u,gid=%u", c->root_uid, c->root_gid);
+    if (mount_at(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, devopts, 0, "mount /dev") < 0) return -1;
     static const char *nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
     for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
         char host[64], inside[64];

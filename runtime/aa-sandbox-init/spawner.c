@@ -209,6 +209,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map) {
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) return 70;
+    signal(SIGPIPE, SIG_IGN); // a child that died early must not take the spawner with it
     int userns_fd = make_mapping_userns(uid_map, gid_map);
     sigset_t chld;
     sigemptyset(&chld);

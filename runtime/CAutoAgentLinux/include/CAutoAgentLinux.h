@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 #include "aal_protocol.h"
 

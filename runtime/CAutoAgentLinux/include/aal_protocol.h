@@ -31,11 +31,11 @@ enum aal_key {
     AAL_K_REQ_ID = 1,
     AAL_K_HOSTNAME = 2,
     AAL_K_NET_HOST = 3,       // "1": share the host network namespace
-    AAL_K_ROOTFS = 4,         // a root filesystem directory; absent: assemble from BASE_DIR entries
-    AAL_K_BASE_DIR = 5,       // a host directory overlaid at the same path in the assembled root
-    AAL_K_SYMLINK = 6,        // "target\0path"
-    AAL_K_DIR = 7,            // "path\0mode(octal)"
-    AAL_K_HIDE = 8,           // a path hidden (whited out) in the overlaid root
+    AAL_K_OVERLAY = 4,        // starts an overlay mounted at this path inside the root ("/" first)
+    AAL_K_LOWER = 5,          // "path\0idmap": a read-only layer of the current overlay, top first; idmap "1"
+                              // shows host ids shifted into the sandbox's range
+    AAL_K_UPPER = 6,          // "upper\0work": host directories for the current overlay's writable layer
+                              // (absent: it lives on the size-capped staging tmpfs)
     AAL_K_BIND = 9,           // "source\0destination\0ro|rw"
     AAL_K_TMPFS = 10,         // "destination\0size bytes\0mode(octal)"
     AAL_K_DISK_BYTES = 11,    // size of the writable layer
