@@ -78,7 +78,8 @@ enum Seccomp {
         let eperm = errnoAction(EPERM)
         for name in SeccompProfileData.allowed { try rules.add(allow, name) }
         for (name, nr) in SeccompProfileData.allowedByNumber { try rules.add(allow, nr, what: name) }
-        for name in SeccompProfileData.denied { try rules.add(eperm, name) }
+        // clone3 is left to the default action, ENOSYS, so that libc falls back to clone, which is filtered.
+        for name in SeccompProfileData.denied where name != "clone3" { try rules.add(eperm, name) }
         for (name, nr) in SeccompProfileData.deniedByNumber { try rules.add(eperm, nr, what: name) }
         // clone: no namespace flags.
         let allNamespaces = namespaceFlags.reduce(0, |)
