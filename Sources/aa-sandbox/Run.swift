@@ -35,14 +35,13 @@ struct Run: AsyncParsableCommand {
         if request.passthrough?.stdin == -1 {
             request.passthrough?.stdin = open("/dev/null", O_RDONLY)
         }
+        let runtime = try openRuntime()
+        defer { runtime.shutdown() }
         let result: ExecResult
         do {
-            let runtime = try SandboxRuntime.shared(logger: cliLogger)
-            defer { runtime.shutdown() }
             result = try await Sandbox.run(spec, request, runtime: runtime)
-        } catch let error as SandboxError {
-            FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
-            throw ExitCode(error.code == .execFailed ? 127 : 125)
+        } catch {
+            throw report(error)
         }
         if json {
             let encoder = JSONEncoder()

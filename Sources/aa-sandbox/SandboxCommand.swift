@@ -24,3 +24,20 @@ struct SandboxCommand: AsyncParsableCommand {
         subcommands: [Run.self, Shell.self, Probe.self, Bench.self]
     )
 }
+
+/// The shared runtime, or an exit with the reason it cannot start.
+func openRuntime() throws -> SandboxRuntime {
+    do throws(SandboxError) {
+        return try SandboxRuntime.shared(logger: cliLogger)
+    } catch {
+        throw report(error)
+    }
+}
+
+/// Prints a failure the way every subcommand does and returns the exit code for it: 127 when a
+/// command could not be started, 125 when the sandbox could not be built or used.
+func report(_ error: any Error) -> ExitCode {
+    FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
+    if let sandboxError = error as? SandboxError, sandboxError.code == .execFailed { return ExitCode(127) }
+    return ExitCode(125)
+}

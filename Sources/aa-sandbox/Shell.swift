@@ -15,14 +15,13 @@ struct Shell: AsyncParsableCommand {
 
     mutating func run() async throws {
         let spec = try sandbox.spec()
+        let runtime = try openRuntime()
         let box: Sandbox
-        let runtime: SandboxRuntime
         do {
-            runtime = try SandboxRuntime.shared(logger: cliLogger)
             box = try await Sandbox.create(spec, runtime: runtime)
-        } catch let error as SandboxError {
-            FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
-            throw ExitCode(125)
+        } catch {
+            runtime.shutdown()
+            throw report(error)
         }
         let interactive = isatty(0) != 0
         FileHandle.standardError.write(Data("aa-sandbox: sandbox \(box.name) ready (init pid \(box.initPID)); Ctrl-D to end\n".utf8))
@@ -38,9 +37,9 @@ struct Shell: AsyncParsableCommand {
             do {
                 let result = try await box.exec(request)
                 if result.shellStatus != 0 { FileHandle.standardError.write(Data("[exit \(result.shellStatus)]\n".utf8)) }
-            } catch let error as SandboxError {
-                FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
-                if error.code == .terminated { break }
+            } catch {
+                _ = report(error)
+                if (error as? SandboxError)?.code == .terminated { break }
             }
         }
         await box.destroy()

@@ -26,6 +26,8 @@ public final class SandboxRuntime: Sendable {
     }
 
     public let configuration: Configuration
+    /// The aa-sandbox-init binary in use (static: it also runs inside any rootfs, e.g. as the probe).
+    public let initBinary: String
     let logger: Logger
     let cgroups: Cgroups?
     let base: HostBase
@@ -59,6 +61,7 @@ public final class SandboxRuntime: Sendable {
             throw SandboxError(.unsupported, step: "privileges", detail: "the sandbox runtime needs root (it maps root inside to an unprivileged host id range)")
         }
         let binary = try Self.locateInit(configuration.initBinary)
+        initBinary = binary
         cgroups = Cgroups.detect(logger: logger)
         if cgroups == nil { logger.warning("no usable cgroup hierarchy: memory, pids and cpu limits fall back to rlimits") }
         _ = cgroups?.sweep(logger: logger)
