@@ -19,7 +19,9 @@ public final class Sandbox: Sendable {
         var killWaiters: [CheckedContinuation<Void, any Error>] = []
         var terminated: SandboxError?
         var wallClockExpired = false
-        var destroyed = false
+        var destroyStarted = false
+        var destroyFinished = false
+        var destroyWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let runtime: SandboxRuntime
@@ -263,19 +265,27 @@ public final class Sandbox: Sendable {
         }
     }
 
-    /// Kills everything in the sandbox and removes it. Safe to call more than once.
+    /// Kills everything in the sandbox and removes it. Safe to call more than once and from
+    /// several tasks: every call returns once the sandbox is gone.
     public func destroy() async {
         let first = state.withLock { s -> Bool in
-            defer { s.destroyed = true }
-            return !s.destroyed
+            defer { s.destroyStarted = true }
+            return !s.destroyStarted
+        }
+        guard first else {
+            await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { s -> Bool in
+                    if s.destroyFinished { return true }
+                    s.destroyWaiters.append(cont)
+                    return false
+                }
+                if done { cont.resume() }
+            }
+            return
         }
         wallTimer.withLock { t in
             t?.cancel()
             t = nil
-        }
-        guard first else {
-            await spawner.waitReaped(initPID)
-            return
         }
         kill(initPID, SIGKILL)
         await spawner.waitReaped(initPID)
@@ -286,6 +296,12 @@ public final class Sandbox: Sendable {
         terminate(SandboxError(.terminated, step: "destroy", detail: name))
         if let cgroup { runtime.cgroups?.remove(cgroup) }
         if case .directory(let layer) = spec.writableLayer { HostBase.removeTree(Sandbox.workDirectory(for: layer)) }
+        let waiters = state.withLock { s in
+            s.destroyFinished = true
+            defer { s.destroyWaiters = [] }
+            return s.destroyWaiters
+        }
+        for w in waiters { w.resume() }
     }
 
     private func receive(_ message: WireMessage) {

@@ -110,7 +110,10 @@ public final class SandboxRuntime: Sendable {
     /// Host uid that an id inside the sandbox maps to.
     public func hostID(forInside id: UInt32) -> UInt32 { configuration.idBase + id }
 
+    /// The compiled program of a policy; the built-in ones are compiled once, profile files every
+    /// time (they may change between sandboxes).
     func seccompProgram(_ policy: SandboxSpec.SeccompPolicy) throws(SandboxError) -> [UInt8] {
+        if case .profile = policy { return try Seccomp.compile(policy) }
         if let cached = seccompCache.withLock({ $0[policy] }) { return cached }
         let program = try Seccomp.compile(policy)
         seccompCache.withLock { $0[policy] = program }
