@@ -5,13 +5,15 @@ import Testing
 
 /// Nothing is left behind: after destroy, and after the runner itself is SIGKILLed.
 @Suite(.requiresRoot, .serialized) struct LifecycleTests {
-    func cgroupDirectories(named prefix: String) -> [String] {
+    /// Cgroup folders whose name is `name`, or starts with `prefix`.
+    func cgroupDirectories(named name: String? = nil, prefix: String? = nil) -> [String] {
         var found: [String] = []
         let roots = ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
         for root in roots {
             guard let walker = FileManager.default.enumerator(atPath: root) else { continue }
             while let path = walker.nextObject() as? String {
-                if (path as NSString).lastPathComponent.hasPrefix(prefix) { found.append(root + "/" + path) }
+                let last = (path as NSString).lastPathComponent
+                if last == name || (prefix.map { last.hasPrefix($0) } ?? false) { found.append(root + "/" + path) }
                 if path.split(separator: "/").count > 6 { walker.skipDescendants() }
             }
         }
@@ -42,11 +44,11 @@ import Testing
         try cli.run()
         let pid = cli.processIdentifier
         #expect(await eventually(10) { hostProcesses(containing: mark).count >= 2 })
-        #expect(!cgroupDirectories(named: "aa-\(pid)-").isEmpty)
+        #expect(!cgroupDirectories(prefix: "aa-\(pid)-").isEmpty)
         kill(pid, SIGKILL)
         cli.waitUntilExit()
         #expect(await eventually(10) { hostProcesses(containing: mark).isEmpty }, "sandbox processes outlived their runner")
-        #expect(await eventually(10) { cgroupDirectories(named: "aa-\(pid)-").isEmpty }, "cgroups outlived their runner")
+        #expect(await eventually(10) { cgroupDirectories(prefix: "aa-\(pid)-").isEmpty }, "cgroups outlived their runner")
         #expect(hostProcesses(containing: "aa-sandbox-init spawner").allSatisfy { readParent($0) != pid })
 
         // The runner's own state folder is swept by the next runtime that starts.
