@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import Logging
 import SystemPackage
@@ -79,7 +78,7 @@ struct Cgroups: Sendable {
             let file = version == .v2 ? "memory.peak" : "memory.max_usage_in_bytes"
             guard let dir = directories[version == .v2 ? "" : "memory"],
                   let text = try? readSmallFile(dir + "/" + file) else { return nil }
-            return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            return Int(text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? "")
         }
 
         /// How many processes the kernel's OOM killer killed in the sandbox.
@@ -167,15 +166,12 @@ struct Cgroups: Sendable {
     func sweep(logger: Logger) -> Int {
         var removed = 0
         for base in Set(bases.values) {
-            guard let dir = opendir(base) else { continue }
             var stale: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            for name in directoryEntries(base) {
                 let parts = name.split(separator: "-")
                 guard parts.count == 3, parts[0] == "aa", let pid = pid_t(parts[1]) else { continue }
                 if kill(pid, 0) != 0 && errno == ESRCH { stale.append(base + "/" + name) }
             }
-            closedir(dir)
             for path in stale {
                 Self.removeDirectory(path)
                 removed += 1

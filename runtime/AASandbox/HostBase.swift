@@ -1,5 +1,4 @@
 import CAutoAgentLinux
-import Foundation
 import Glibc
 import SystemPackage
 
@@ -40,7 +39,7 @@ struct HostBase: Sendable {
         for dir in [root, skeleton, etcMask] { try makeDirectory(dir, mode: 0o755) }
         var directories = candidates.filter { isDirectory($0) && !isSymlink($0) }
         for link in topLevelLinks {
-            if isSymlink(link), let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) {
+            if isSymlink(link), let target = symlinkTarget(link) {
                 if symlink(target, skeleton + link) != 0 {
                     throw SandboxError(.setupFailed, step: "symlink", detail: skeleton + link, underlying: .init(rawValue: errno))
                 }
@@ -74,8 +73,7 @@ struct HostBase: Sendable {
         var result: [String] = []
         var stack = [root]
         while let dir = stack.popLast() {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
-            for name in names {
+            for name in directoryEntries(dir) {
                 let path = dir + "/" + name
                 var st = stat()
                 guard lstat(path, &st) == 0 else { continue }
@@ -126,9 +124,16 @@ struct HostBase: Sendable {
         chmod(path, mode)
     }
 
-    /// Removes a directory tree.
+    /// Removes a directory tree without following symlinks (best effort).
     static func removeTree(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in directoryEntries(path) { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
     }
 
     /// /proc and /sys paths no process may read.

@@ -51,6 +51,13 @@ final class Reactor: Sendable {
         _ = epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev)
     }
 
+    /// Stops epoll events for fd at once (its handler entry stays until `remove`); for a handler
+    /// that has seen its peer close.
+    func mute(fd: Int32) {
+        var ev = epoll_event()
+        _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev)
+    }
+
     /// Stops watching fd; its handler is not called again once this returns on the reactor thread.
     func remove(fd: Int32, token: UInt64) {
         _ = state.withLock { $0.handlers.removeValue(forKey: token) }

@@ -1,5 +1,4 @@
 import CAutoAgentLinux
-import Foundation
 import Glibc
 import Logging
 import Synchronization
@@ -140,8 +139,7 @@ public final class SandboxRuntime: Sendable {
 
     /// Removes state directories of runtimes whose process is gone.
     private static func sweepState(_ directory: String, logger: Logger) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.hasPrefix("base-") {
+        for name in directoryEntries(directory) where name.hasPrefix("base-") {
             guard let pid = pid_t(name.dropFirst("base-".count)), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
                 HostBase.removeTree(directory + "/" + name)

@@ -57,3 +57,23 @@ func writeSmallFile(_ path: String, _ text: String) throws(SystemCallError) {
 func fileExists(_ path: String) -> Bool {
     access(path, F_OK) == 0
 }
+
+/// Names in a directory (without "." and ".."); empty if it cannot be read.
+func directoryEntries(_ path: String) -> [String] {
+    guard let handle = opendir(path) else { return [] }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// The target of a symlink, or nil.
+func symlinkTarget(_ path: String) -> String? {
+    var buf = [CChar](repeating: 0, count: 4096)
+    let n = readlink(path, &buf, buf.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

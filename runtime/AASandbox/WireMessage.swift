@@ -104,6 +104,7 @@ final class ControlChannel: Sendable {
             if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
             if n < 0 && errno == EMSGSIZE { return }
             closed.withLock { $0 = true }
+            Reactor.shared.mute(fd: fdCopy)
             onClose()
         }
     }
