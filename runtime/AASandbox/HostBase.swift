@@ -30,8 +30,9 @@ struct HostBase: Sendable {
     /// Host paths hidden because they are private.
     let hidden: [String]
 
-    /// Builds the skeleton and the mask for this host under stateDirectory.
-    static func build(in stateDirectory: String) throws(SandboxError) -> HostBase {
+    /// Builds the skeleton and the mask for this host under stateDirectory, owned by `rootID`
+    /// (the host id of root inside) so they need no id-mapping.
+    static func build(in stateDirectory: String, rootID: UInt32) throws(SandboxError) -> HostBase {
         let root = stateDirectory + "/base-\(getpid())"
         removeTree(root)
         let skeleton = root + "/skeleton"
@@ -60,6 +61,7 @@ struct HostBase: Sendable {
                 throw SandboxError(.setupFailed, step: "mknod whiteout", detail: etcMask + relative, underlying: .init(rawValue: errno))
             }
         }
+        chownTree(root, to: rootID)
         return HostBase(directories: directories, skeleton: skeleton, etcMask: etcMask, hidden: hidden)
     }
 
@@ -122,6 +124,15 @@ struct HostBase: Sendable {
             throw SandboxError(.setupFailed, step: "mkdir", detail: path, underlying: .init(rawValue: errno))
         }
         chmod(path, mode)
+    }
+
+    /// Shifts the owners of a tree (not following symlinks) into the sandbox's id range.
+    private static func chownTree(_ path: String, to base: UInt32) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if st.st_uid < base { _ = lchown(path, base + st.st_uid, base + st.st_gid) }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { return }
+        for name in directoryEntries(path) { chownTree(path + "/" + name, to: base) }
     }
 
     /// Removes a directory tree without following symlinks (best effort).

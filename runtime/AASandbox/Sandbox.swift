@@ -162,10 +162,10 @@ public final class Sandbox: Sendable {
             return [("/", layerParts("root") + [(path, true)])]
         case .host:
             let base = runtime.base
-            var result: [(String, [(String, Bool)])] = [("/", layerParts("root") + [(base.skeleton, true)])]
+            var result: [(String, [(String, Bool)])] = [("/", layerParts("root") + [(base.skeleton, false)])]
             for dir in base.directories {
                 var lowers = layerParts(HostBase.layerKey(dir))
-                if dir == "/etc" { lowers.append((base.etcMask, true)) }
+                if dir == "/etc" { lowers.append((base.etcMask, false)) }
                 lowers.append((dir, true))
                 result.append((dir, lowers))
             }
@@ -205,7 +205,6 @@ public final class Sandbox: Sendable {
         message.add(AAL_K_UID, request.uid ?? spec.uid)
         message.add(AAL_K_GID, request.gid ?? spec.gid)
         for (resource, soft, hard) in baseRlimits { message.add(AAL_K_RLIMIT, parts: [String(resource), String(soft), String(hard)]) }
-        message.add(AAL_K_OOM_SCORE_ADJ, "500")
         do throws(SandboxError) {
             var owned: [Int32] = []
             if let p = request.passthrough {

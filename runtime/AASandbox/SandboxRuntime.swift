@@ -68,7 +68,7 @@ public final class SandboxRuntime: Sendable {
             throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stateDirectory, underlying: .init(rawValue: errno))
         }
         Self.sweepState(configuration.stateDirectory, logger: logger)
-        base = try HostBase.build(in: configuration.stateDirectory)
+        base = try HostBase.build(in: configuration.stateDirectory, rootID: configuration.idBase)
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
         var made: [Spawner] = []

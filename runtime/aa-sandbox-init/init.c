@@ -110,11 +110,14 @@ static void child_fail(int errfd, const char *step) {
     _exit(127);
 }
 
-static void drop_capabilities(int errfd) {
+// Empties the bounding and ambient sets of the init, once: every exec inherits them empty, so no
+// execve can regain a capability. The init keeps CAP_SETUID/SETGID to switch ids per exec.
+static int drop_bounding_set(void) {
     for (int cap = 0; cap <= 63; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(errfd, "prctl PR_CAPBSET_DROP");
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
     }
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) child_fail(errfd, "prctl PR_CAP_AMBIENT_CLEAR_ALL");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+    return 0;
 }
 
 static void clear_capabilities(int errfd) {
@@ -128,7 +131,7 @@ static void clear_capabilities(int errfd) {
 static void exec_child(const struct parsed *req, const struct init_config *cfg, int errfd) {
     sigset_t none;
     sigemptyset(&none);
-    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL); // the only disposition the init changes
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0) child_fail(errfd, "setsid");
     for (int i = 0; i < 3; i++) {
@@ -160,12 +163,8 @@ static void exec_child(const struct parsed *req, const struct init_config *cfg, 
         struct rlimit rl = { .rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft, .rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard };
         if (setrlimit(atoi(parts[0]), &rl) < 0) child_fail(errfd, "setrlimit");
     }
-    const struct field *oom = msg_find(req, AAL_K_OOM_SCORE_ADJ);
-    if (oom && field_str(oom, scratch, sizeof scratch)) write_file("/proc/self/oom_score_adj", scratch);
-
     uid_t uid = (uid_t)field_num(msg_find(req, AAL_K_UID), 0);
     gid_t gid = (gid_t)field_num(msg_find(req, AAL_K_GID), 0);
-    drop_capabilities(errfd);
     if (setgroups(0, NULL) < 0) child_fail(errfd, "setgroups");
     if (setresgid(gid, gid, gid) < 0) child_fail(errfd, "setresgid");
     if (setresuid(uid, uid, uid) < 0) child_fail(errfd, "setresuid");
@@ -256,6 +255,8 @@ void init_main(const struct init_config *cfg) {
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) _exit(70);
+    if (drop_bounding_set() < 0) _exit(74);
+    signal(SIGPIPE, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

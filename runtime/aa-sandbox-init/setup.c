@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -236,14 +237,23 @@ static int make_dev(struct ctx *c) {
     char devopts[96];
     snprintf(devopts, sizeof devopts, "mode=0755,size=256k,nr_inodes=512,uid=%u,gid=%u", c->root_uid, c->root_gid);
     if (mount_at(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, devopts, 0, "mount /dev") < 0) return -1;
-    static const char *nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+    // Device nodes are made, not bound: the /dev tmpfs belongs to this mount namespace only.
+    static const struct { const char *name; unsigned major, minor; } nodes[] = {
+        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+    };
+    int dev = openat2_path(c->rootfd, "/dev", O_RDONLY | O_DIRECTORY);
+    if (dev < 0) return fail(c->f, "open", "/dev");
     for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
-        char host[64], inside[64];
-        snprintf(host, sizeof host, "/dev/%s", nodes[i]);
-        snprintf(inside, sizeof inside, "/dev/%s", nodes[i]);
-        if (mount_at(c, host, inside, NULL, MS_BIND, NULL, 1, "bind device") < 0) return -1;
-        if (remount_at(c, inside, MS_NOSUID | MS_NOEXEC, "remount device") < 0) return -1;
+        if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 ||
+            fchmodat(dev, nodes[i].name, 0666, 0) < 0 ||
+            fchownat(dev, nodes[i].name, c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+            int e = errno;
+            close(dev);
+            errno = e;
+            return fail(c->f, "mknod", nodes[i].name);
+        }
     }
+    close(dev);
     if (mount_at(c, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0, "mount devpts") < 0) return -1;
     char shm[96];
     long long shm_bytes = field_num(msg_find(c->spec, AAL_K_SHM_BYTES), 64LL << 20);
@@ -258,6 +268,7 @@ static int make_dev(struct ctx *c) {
     if (dfd < 0) return fail(c->f, "open", "/dev");
     for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
         if (symlinkat(links[i][0], dfd, links[i][1]) < 0) { int e = errno; close(dfd); errno = e; return fail(c->f, "symlink", links[i][1]); }
+        fchownat(dfd, links[i][1], c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW);
     }
     close(dfd);
     return 0;
@@ -350,6 +361,8 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
         return fail(f, "sethostname", hostname);
     if (!msg_find(s, AAL_K_NET_HOST) && loopback_up(f) < 0) return -1;
 
+    // Commands inherit a raised OOM score: under memory pressure the kernel picks them, not the init.
+    if (write_file("/proc/self/oom_score_adj", "500") < 0) return fail(f, "write", "/proc/self/oom_score_adj");
     if (chdir(c->root) < 0) return fail(f, "chdir", c->root);
     if (syscall(SYS_pivot_root, ".", ".") < 0) return fail(f, "pivot_root", c->root);
     if (umount2(".", MNT_DETACH) < 0) return fail(f, "umount2", "old root");

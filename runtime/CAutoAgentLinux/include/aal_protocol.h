@@ -66,7 +66,6 @@ enum aal_key {
     AAL_K_UTIME_US = 38,
     AAL_K_STIME_US = 39,
     AAL_K_MAXRSS_KB = 40,
-    AAL_K_OOM_SCORE_ADJ = 41,
 };
 
 #endif
