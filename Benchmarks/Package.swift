@@ -1,0 +1,24 @@
+// swift-tools-version: 6.1
+// Performance suites, kept out of the main package so that CI does not build them.
+// Run from this folder: swift package --disable-sandbox benchmark
+import PackageDescription
+
+let package = Package(
+    name: "AutoAgentBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "SandboxLaunch",
+            dependencies: [
+                .product(name: "AASandbox", package: "AutoAgent"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "SandboxLaunch",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
