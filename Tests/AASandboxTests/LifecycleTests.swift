@@ -1,6 +1,7 @@
 import AASandbox
 import Foundation
 import Glibc
+import Logging
 import Testing
 
 /// Nothing is left behind: after destroy, and after the runner itself is SIGKILLed.
@@ -20,18 +21,34 @@ import Testing
         return found
     }
 
-    @Test func destroyLeavesNoProcessOrCgroup() async throws {
+    /// Processes in a cgroup folder.
+    func members(_ dir: String) -> [Int32] {
+        String(decoding: FileManager.default.contents(atPath: dir + "/cgroup.procs") ?? Data(), as: UTF8.self)
+            .split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    @Test func destroyLeavesNothingAndShutdownRemovesTheSlots() async throws {
         let mark = marker("destroy")
-        let box = try await Sandbox.create(SandboxSpec(), runtime: TestRuntime.shared)
+        var logger = Logger(label: "lifecycle")
+        logger.logLevel = .warning
+        var configuration = SandboxRuntime.Configuration()
+        configuration.initBinary = TestRuntime.shared.initBinary
+        configuration.spawners = 1
+        let runtime = try SandboxRuntime(configuration: configuration, logger: logger)
+        let box = try await Sandbox.create(SandboxSpec(), runtime: runtime)
         _ = try await box.exec(ExecRequest(.shell("(bash -c 'exec -a \(mark) sleep 1000' &)")))
         #expect(await eventually { !hostProcesses(containing: mark).isEmpty })
-        #expect(!cgroupDirectories(named: box.name).isEmpty)
         let initPID = box.initPID
         await box.destroy()
-        // With its init gone the sandbox's pid namespace is empty, so its mount namespace is gone too.
+        // With its init gone the sandbox's pid namespace is empty, so its mount namespace is gone too;
+        // its slot's cgroups hold nothing but the slot's idle spawner.
         #expect(hostProcesses(containing: mark).isEmpty)
         #expect(kill(initPID, 0) != 0)
-        #expect(cgroupDirectories(named: box.name).isEmpty)
+        let slots = runtime.slotDirectories
+        #expect(!slots.isEmpty)
+        for dir in slots { #expect(members(dir).count <= 1, "\(dir) still holds \(members(dir))") }
+        runtime.shutdown()
+        for dir in slots { #expect(!FileManager.default.fileExists(atPath: dir), "\(dir) outlived the runtime") }
     }
 
     @Test func runnerKilledWithSIGKILLLeavesNothing() async throws {
@@ -52,8 +69,8 @@ import Testing
         #expect(hostProcesses(containing: "aa-sandbox-init spawner").allSatisfy { readParent($0) != pid })
 
         // The runner's own state folder is swept by the next runtime that starts.
-        let state = "/run/aa-sandbox/base-\(pid)"
-        #expect(FileManager.default.fileExists(atPath: state))
+        let state = try #require(try FileManager.default.contentsOfDirectory(atPath: "/run/aa-sandbox")
+            .first { $0.hasPrefix("base-aa-\(pid)-") }.map { "/run/aa-sandbox/" + $0 })
         let next = Process()
         next.executableURL = cli.executableURL
         next.arguments = ["run", "--", "/bin/true"]

@@ -73,14 +73,6 @@ struct Cgroups: Sendable {
         /// The cgroup.procs files the sandbox's init joins.
         var procsFiles: [String] { directories.values.sorted().map { $0 + "/cgroup.procs" } }
 
-        /// Peak memory use in bytes, if the controller reports it.
-        func peakMemory() -> Int? {
-            let file = version == .v2 ? "memory.peak" : "memory.max_usage_in_bytes"
-            guard let dir = directories[version == .v2 ? "" : "memory"],
-                  let text = try? readSmallFile(dir + "/" + file) else { return nil }
-            return Int(text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? "")
-        }
-
         /// How many processes the kernel's OOM killer killed in the sandbox.
         func oomKills() -> Int {
             guard let dir = directories[version == .v2 ? "" : "memory"] else { return 0 }
@@ -93,8 +85,8 @@ struct Cgroups: Sendable {
         }
     }
 
-    /// Creates a sandbox's cgroups with its limits.
-    func create(name: String, limits: SandboxSpec.Limits) throws(SandboxError) -> Group {
+    /// Creates a slot's cgroups (limits are applied per sandbox).
+    func create(name: String) throws(SandboxError) -> Group {
         var dirs: [String: String] = [:]
         for (controller, base) in bases {
             let dir = base + "/" + name
@@ -105,41 +97,37 @@ struct Cgroups: Sendable {
             }
             dirs[controller] = dir
         }
-        let group = Group(directories: dirs, version: version)
-        do {
-            try apply(limits, to: group)
-        } catch {
-            remove(group)
-            throw SandboxError(.cgroupFailed, error)
-        }
-        return group
+        return Group(directories: dirs, version: version)
     }
 
-    private func apply(_ limits: SandboxSpec.Limits, to group: Group) throws(SystemCallError) {
+    /// Writes a sandbox's limits to its slot's cgroups; unset limits are lifted.
+    func apply(_ limits: SandboxSpec.Limits, to group: Group) throws(SystemCallError) {
         let memory = limits.memoryBytes
         let memsw = limits.memorySwapBytes ?? memory
         switch version {
         case .v2:
             let dir = group.directories[""]!
-            if let memory { try writeSmallFile(dir + "/memory.max", String(memory)) }
-            if let memory, let memsw, fileExists(dir + "/memory.swap.max") {
-                try writeSmallFile(dir + "/memory.swap.max", String(max(0, memsw - memory)))
+            try writeSmallFile(dir + "/memory.max", memory.map { String($0) } ?? "max")
+            if fileExists(dir + "/memory.swap.max") {
+                try writeSmallFile(dir + "/memory.swap.max", memory.map { String(max(0, (memsw ?? $0) - $0)) } ?? "max")
             }
-            if let pids = limits.pids { try writeSmallFile(dir + "/pids.max", String(pids)) }
-            if let cpus = limits.cpus, fileExists(dir + "/cpu.max") {
-                try writeSmallFile(dir + "/cpu.max", "\(Int(cpus * 100_000)) 100000")
+            try writeSmallFile(dir + "/pids.max", limits.pids.map { String($0) } ?? "max")
+            if fileExists(dir + "/cpu.max") {
+                try writeSmallFile(dir + "/cpu.max", limits.cpus.map { "\(Int($0 * 100_000)) 100000" } ?? "max 100000")
             }
         case .v1:
             if let dir = group.directories["memory"] {
-                if let memory { try writeSmallFile(dir + "/memory.limit_in_bytes", String(memory)) }
-                if let memsw, swapAccounting { try writeSmallFile(dir + "/memory.memsw.limit_in_bytes", String(memsw)) }
+                // memsw must stay >= memory: lift memsw first when raising, set memory first when lowering.
+                if swapAccounting { try writeSmallFile(dir + "/memory.memsw.limit_in_bytes", "-1") }
+                try writeSmallFile(dir + "/memory.limit_in_bytes", memory.map { String($0) } ?? "-1")
+                if swapAccounting, let memsw { try writeSmallFile(dir + "/memory.memsw.limit_in_bytes", String(memsw)) }
             }
-            if let dir = group.directories["pids"], let pids = limits.pids {
-                try writeSmallFile(dir + "/pids.max", String(pids))
+            if let dir = group.directories["pids"] {
+                try writeSmallFile(dir + "/pids.max", limits.pids.map { String($0) } ?? "max")
             }
-            if let dir = group.directories["cpu"], let cpus = limits.cpus {
+            if let dir = group.directories["cpu"] {
                 try writeSmallFile(dir + "/cpu.cfs_period_us", "100000")
-                try writeSmallFile(dir + "/cpu.cfs_quota_us", String(Int(cpus * 100_000)))
+                try writeSmallFile(dir + "/cpu.cfs_quota_us", limits.cpus.map { String(Int($0 * 100_000)) } ?? "-1")
             }
         }
     }

@@ -21,6 +21,8 @@ struct HostBase: Sendable {
         ("/dev", 0o755), ("/boot", 0o755),
     ]
 
+    /// The directory holding the skeleton and the mask.
+    let root: String
     /// Host directories overlaid at the same path.
     let directories: [String]
     /// The skeleton directory (the root overlay's bottom layer).
@@ -30,10 +32,9 @@ struct HostBase: Sendable {
     /// Host paths hidden because they are private.
     let hidden: [String]
 
-    /// Builds the skeleton and the mask for this host under stateDirectory, owned by `rootID`
+    /// Builds the skeleton and the mask for this host in the directory `root`, owned by `rootID`
     /// (the host id of root inside) so they need no id-mapping.
-    static func build(in stateDirectory: String, rootID: UInt32) throws(SandboxError) -> HostBase {
-        let root = stateDirectory + "/base-\(getpid())"
+    static func build(in root: String, rootID: UInt32) throws(SandboxError) -> HostBase {
         removeTree(root)
         let skeleton = root + "/skeleton"
         let etcMask = root + "/etc-mask"
@@ -62,7 +63,7 @@ struct HostBase: Sendable {
             }
         }
         chownTree(root, to: rootID)
-        return HostBase(directories: directories, skeleton: skeleton, etcMask: etcMask, hidden: hidden)
+        return HostBase(root: root, directories: directories, skeleton: skeleton, etcMask: etcMask, hidden: hidden)
     }
 
     /// The subdirectory of a layer that holds what lives under `directory` ("root" for the rest).

@@ -56,14 +56,21 @@ public final class Sandbox: Sendable {
         if case .directory(let layer) = spec.writableLayer {
             try prepareWritableLayer(layer, keys: overlays(spec, runtime: runtime).map { HostBase.layerKey($0.0) }, runtime: runtime)
         }
-        let group = try runtime.cgroups?.create(name: name, limits: spec.limits)
-        let message = createMessage(spec, runtime: runtime, cgroup: group, bpf: bpf)
-        let spawner = runtime.pickSpawner()
+        let spawner = try runtime.acquireSpawner()
+        let group = spawner.slot
         let created: WireMessage
         do {
-            created = try await spawner.create(message)
+            if let group, spawner.appliedLimits.withLock({ $0 != spec.limits }) {
+                do throws(SystemCallError) {
+                    try runtime.cgroups?.apply(spec.limits, to: group)
+                } catch {
+                    throw SandboxError(.cgroupFailed, error)
+                }
+                spawner.appliedLimits.withLock { $0 = spec.limits }
+            }
+            created = try await spawner.create(createMessage(spec, runtime: runtime, bpf: bpf))
         } catch {
-            if let group { runtime.cgroups?.remove(group) }
+            runtime.releaseSpawner(spawner)
             throw error
         }
         let pid = Int32(created.int(AAL_K_PID) ?? 0)
@@ -117,7 +124,7 @@ public final class Sandbox: Sendable {
         for key in keys { _ = chown(layer + "/" + key, root, root) }
     }
 
-    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, cgroup: Cgroups.Group?, bpf: [UInt8]) -> WireMessage {
+    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, bpf: [UInt8]) -> WireMessage {
         var m = WireMessage(AAL_M_CREATE)
         let config = runtime.configuration
         m.add(AAL_K_HOSTNAME, spec.hostname)
@@ -147,7 +154,6 @@ public final class Sandbox: Sendable {
         }
         for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
-        for file in cgroup?.procsFiles ?? [] { m.add(AAL_K_CGROUP_PROCS, file) }
         if !bpf.isEmpty { m.add(AAL_K_SECCOMP, bpf) }
         return m
     }
@@ -293,7 +299,7 @@ public final class Sandbox: Sendable {
             ch = nil
         }
         terminate(SandboxError(.terminated, step: "destroy", detail: name))
-        if let cgroup { runtime.cgroups?.remove(cgroup) }
+        runtime.releaseSpawner(spawner)
         if case .directory(let layer) = spec.writableLayer { HostBase.removeTree(Sandbox.workDirectory(for: layer)) }
         let waiters = state.withLock { s in
             s.destroyFinished = true

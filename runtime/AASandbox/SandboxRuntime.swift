@@ -14,7 +14,8 @@ public final class SandboxRuntime: Sendable {
         /// Host uid/gid that root inside the sandbox maps to, and how many ids are mapped.
         public var idBase: UInt32 = 100_000
         public var idCount: UInt32 = 65_536
-        /// How many spawner processes create sandboxes in parallel.
+        /// Idle sandbox slots (a spawner process in its own cgroups) kept ready; more are made on
+        /// demand, one per live sandbox.
         public var spawners: Int = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         /// Host directory the staging tmpfs is mounted over inside each new mount namespace.
         public var stageDirectory = "/tmp"
@@ -31,9 +32,11 @@ public final class SandboxRuntime: Sendable {
     let cgroups: Cgroups?
     let base: HostBase
     let devNull: Int32
-    private let spawners: [Spawner]
+    private let binary: String
+    private let pool = Mutex<(idle: [Spawner], all: [ObjectIdentifier: Spawner])>(([], [:]))
     private let seccompCache = Mutex<[SandboxSpec.SeccompPolicy: [UInt8]]>([:])
-    private let counter = Mutex(0)
+    /// Names are unique in the process even with several runtimes: aa-<pid>-<n>.
+    private static let counter = Mutex(0)
 
     private static let sharedRuntime = Mutex<Result<SandboxRuntime, SandboxError>?>(nil)
 
@@ -68,15 +71,14 @@ public final class SandboxRuntime: Sendable {
             throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stateDirectory, underlying: .init(rawValue: errno))
         }
         Self.sweepState(configuration.stateDirectory, logger: logger)
-        base = try HostBase.build(in: configuration.stateDirectory, rootID: configuration.idBase)
+        base = try HostBase.build(in: configuration.stateDirectory + "/base-" + Self.nextName(), rootID: configuration.idBase)
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
-        let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
-        var made: [Spawner] = []
+        self.binary = binary
         for _ in 0..<max(1, configuration.spawners) {
-            made.append(try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap))
+            let spawner = try makeSpawner()
+            pool.withLock { $0.idle.append(spawner) }
         }
-        spawners = made
-        logger.debug("sandbox runtime ready", metadata: ["spawners": "\(made.count)", "init": "\(binary)"])
+        logger.debug("sandbox runtime ready", metadata: ["slots": "\(configuration.spawners)", "init": "\(binary)"])
     }
 
     private static func locateInit(_ configured: String?) throws(SandboxError) -> String {
@@ -119,7 +121,9 @@ public final class SandboxRuntime: Sendable {
         return program
     }
 
-    func nextName() -> String {
+    func nextName() -> String { Self.nextName() }
+
+    static func nextName() -> String {
         let n = counter.withLock { c -> Int in
             c += 1
             return c
@@ -127,20 +131,70 @@ public final class SandboxRuntime: Sendable {
         return "aa-\(getpid())-\(n)"
     }
 
-    func pickSpawner() -> Spawner {
-        spawners.min { $0.inFlight < $1.inFlight }!
+    private func makeSpawner() throws(SandboxError) -> Spawner {
+        let slot = try cgroups?.create(name: nextName())
+        let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
+        let spawner: Spawner
+        do {
+            spawner = try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap, slot: slot)
+        } catch {
+            if let slot { cgroups?.remove(slot) }
+            throw error
+        }
+        pool.withLock { $0.all[ObjectIdentifier(spawner)] = spawner }
+        return spawner
     }
 
-    /// Stops every spawner (their sandboxes die with them) and removes the runtime's state.
+    /// The cgroup directories of this runtime's sandbox slots (each holds one spawner and, while
+    /// it lives, one sandbox).
+    public var slotDirectories: [String] {
+        pool.withLock { p in p.all.values.flatMap { $0.slot?.directories.values.sorted() ?? [] } }
+    }
+
+    /// A free sandbox slot: an idle spawner, or a new one.
+    func acquireSpawner() throws(SandboxError) -> Spawner {
+        while let idle = pool.withLock({ $0.idle.popLast() }) {
+            if !idle.isClosed { return idle }
+            retire(idle)
+        }
+        return try makeSpawner()
+    }
+
+    /// Returns a slot whose sandbox is gone; beyond the idle target it is retired.
+    func releaseSpawner(_ spawner: Spawner) {
+        let kept = pool.withLock { p -> Bool in
+            guard !spawner.isClosed, p.idle.count < max(1, configuration.spawners) else { return false }
+            p.idle.append(spawner)
+            return true
+        }
+        if !kept { retire(spawner) }
+    }
+
+    private func retire(_ spawner: Spawner) {
+        _ = pool.withLock { $0.all.removeValue(forKey: ObjectIdentifier(spawner)) }
+        spawner.shutdown()
+        if let slot = spawner.slot { cgroups?.remove(slot) }
+    }
+
+    /// Stops every spawner (their sandboxes die with them), removes their cgroups and the
+    /// runtime's state.
     public func shutdown() {
-        for s in spawners { s.shutdown() }
-        HostBase.removeTree(configuration.stateDirectory + "/base-\(getpid())")
+        let all = pool.withLock { p -> [Spawner] in
+            defer { p = ([], [:]) }
+            return Array(p.all.values)
+        }
+        for s in all {
+            s.shutdown()
+            if let slot = s.slot { cgroups?.remove(slot) }
+        }
+        HostBase.removeTree(base.root)
     }
 
     /// Removes state directories of runtimes whose process is gone.
     private static func sweepState(_ directory: String, logger: Logger) {
-        for name in directoryEntries(directory) where name.hasPrefix("base-") {
-            guard let pid = pid_t(name.dropFirst("base-".count)), pid != getpid() else { continue }
+        for name in directoryEntries(directory) where name.hasPrefix("base-aa-") {
+            let parts = name.split(separator: "-")
+            guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH {
                 HostBase.removeTree(directory + "/" + name)
                 logger.info("removed stale sandbox state", metadata: ["path": "\(directory)/\(name)"])

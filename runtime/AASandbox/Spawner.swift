@@ -3,8 +3,9 @@ import Glibc
 import Synchronization
 import SystemPackage
 
-/// The runner's side of one aa-sandbox-init spawner process: sends create requests and learns
-/// when a sandbox's init has been reaped (its processes gone, its cgroups removed).
+/// The runner's side of one aa-sandbox-init spawner process, which lives in one sandbox slot's
+/// cgroups: sends create requests and learns when a sandbox's init has been reaped (its processes
+/// and namespaces gone). A slot hosts one sandbox at a time.
 final class Spawner: Sendable {
     private struct State {
         var nextRequest = 1
@@ -15,12 +16,19 @@ final class Spawner: Sendable {
     }
 
     let pid: pid_t
+    /// The slot's cgroups, which every sandbox of this spawner starts in.
+    let slot: Cgroups.Group?
+    /// The limits last written to the slot's cgroups.
+    let appliedLimits = Mutex<SandboxSpec.Limits?>(nil)
     private let state = Mutex(State())
     private let channel = Mutex<ControlChannel?>(nil)
 
     var inFlight: Int { state.withLock { $0.pending.count } }
 
-    init(initBinary: String, uidMap: String, gidMap: String) throws(SandboxError) {
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?) throws(SandboxError) {
+        self.slot = slot
         var sv: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, aal_SOCK_SEQPACKET | aal_SOCK_CLOEXEC, 0, &sv) != 0 {
             throw SandboxError(.unsupported, step: "socketpair", detail: "spawner", underlying: .init(rawValue: errno))
@@ -42,7 +50,7 @@ final class Spawner: Sendable {
         posix_spawnattr_setsigdefault(&attr, &all)
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let argv = [initBinary, "spawner", uidMap, gidMap]
+        let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.procsFiles ?? [])
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]
@@ -145,9 +153,10 @@ final class Spawner: Sendable {
         for list in waiters.values { for w in list { w.resume() } }
     }
 
-    /// Closes the socket: the spawner kills its sandboxes and exits.
+    /// Asks the spawner to exit (it kills its sandboxes first) and waits for it.
     func shutdown() {
         channel.withLock { ch in
+            try? ch?.send(WireMessage(AAL_M_SHUTDOWN))
             ch?.close()
             ch = nil
         }

@@ -375,9 +375,8 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     close(c->rootfd);
     if (c->userns_fd >= 0) close(c->userns_fd);
 
-    // The runner has put us in the sandbox's cgroups once this byte arrives.
+    // Born in the slot's cgroups: the cgroup namespace's root is the slot.
     char go;
-    if (read_exact(sync_rd, &go, 1) != 1) { errno = EPIPE; return fail(f, "wait for cgroups", ""); }
     if (unshare(CLONE_NEWUSER | CLONE_NEWCGROUP) < 0) return fail(f, "unshare", "CLONE_NEWUSER|CLONE_NEWCGROUP");
     if (report(report_wr, 'U', NULL) < 0) return fail(f, "report", "");
     if (read_exact(sync_rd, &go, 1) != 1) { errno = EPIPE; return fail(f, "wait for id maps", ""); }

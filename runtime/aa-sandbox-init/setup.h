@@ -12,8 +12,8 @@ struct setup_report {
     struct failure failure;
 };
 
-/// Runs in the cloned child; never returns. The spawner writes 'A' on sync once the child is in
-/// its cgroups and 'M' once its id maps are written.
+/// Runs in the cloned child; never returns. The spawner writes 'M' on sync once the child's id maps
+/// are written.
 void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd);
 
 #endif

@@ -1,7 +1,8 @@
-// The spawner: a small single-threaded process the runner starts once. It creates sandboxes on
-// request (cheap forks of a tiny process), writes their id maps, joins them to their cgroups,
-// reaps their inits and removes their cgroups. It exits, killing every sandbox, when the runner's
-// socket closes.
+// The spawner: a small single-threaded process the runner starts per sandbox slot. It lives in
+// the slot's cgroups, so every sandbox it forks starts inside them (no slow cgroup migration per
+// sandbox); it creates sandboxes on request (cheap forks of a tiny process), writes their id maps
+// and reaps their inits. When the runner's socket closes it kills its sandboxes, leaves the slot's
+// cgroups and removes them.
 #include "spawner.h"
 
 #include <errno.h>
@@ -23,13 +24,10 @@
 #include "setup.h"
 
 #define MAX_FIELDS 4096
-#define MAX_CGROUPS 8
 #define SETUP_TIMEOUT_MS 30000
 
 struct sandbox {
     pid_t pid;
-    int ncg;
-    char *cgroups[MAX_CGROUPS]; // cgroup directories
 };
 
 static struct sandbox *boxes;
@@ -77,16 +75,35 @@ static void send_failure(int ctl, long long req, const struct failure *f) {
     msg_send(ctl, &m, NULL, 0);
 }
 
-static void remove_cgroups(struct sandbox *b) {
-    for (int i = 0; i < b->ncg; i++) {
+// Joins this process to the slot's cgroups (cgroup.procs files).
+static int join_slot(int count, char **procs) {
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", getpid());
+    for (int i = 0; i < count; i++)
+        if (write_file(procs[i], pid) < 0) return -1;
+    return 0;
+}
+
+// Moves this process back to each slot cgroup's parent and removes the slot cgroups.
+static void leave_slot(int count, char **procs) {
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", getpid());
+    for (int i = 0; i < count; i++) {
+        char dir[4096], parent[4096];
+        snprintf(dir, sizeof dir, "%s", procs[i]);
+        char *slash = strrchr(dir, '/');
+        if (!slash) continue;
+        *slash = 0;
+        snprintf(parent, sizeof parent, "%s", dir);
+        slash = strrchr(parent, '/');
+        if (!slash) continue;
+        snprintf(slash, sizeof parent - (size_t)(slash - parent), "/cgroup.procs");
+        write_file(parent, pid);
         for (int attempt = 0; attempt < 100; attempt++) {
-            if (rmdir(b->cgroups[i]) == 0 || errno == ENOENT) break;
-            if (errno != EBUSY) break;
+            if (rmdir(dir) == 0 || errno != EBUSY) break;
             usleep(1000);
         }
-        free(b->cgroups[i]);
     }
-    b->ncg = 0;
 }
 
 // Waits for one setup report from the child, bounded in time.
@@ -106,8 +123,7 @@ static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
     long long req = field_num(msg_find(spec, AAL_K_REQ_ID), -1);
     struct failure f;
     memset(&f, 0, sizeof f);
-    struct sandbox b;
-    memset(&b, 0, sizeof b);
+    struct sandbox b = { .pid = -1 };
     int sv[2] = { -1, -1 }, sync[2] = { -1, -1 }, rep[2] = { -1, -1 };
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { fail(&f, "socketpair", ""); goto out; }
     if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail(&f, "pipe2", ""); goto out; }
@@ -127,18 +143,6 @@ static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
     close(sync[0]); sync[0] = -1;
     close(rep[1]); rep[1] = -1;
 
-    char pidstr[32];
-    snprintf(pidstr, sizeof pidstr, "%d", pid);
-    for (size_t i = 0; i < spec->count; i++) {
-        if (spec->fields[i].key != AAL_K_CGROUP_PROCS || b.ncg >= MAX_CGROUPS) continue;
-        char path[4096];
-        if (!field_str(&spec->fields[i], path, sizeof path)) continue;
-        if (write_file(path, pidstr) < 0) { fail(&f, "join cgroup", path); goto kill; }
-        char *slash = strrchr(path, '/');
-        if (slash) *slash = 0;
-        b.cgroups[b.ncg++] = strdup(path);
-    }
-    if (write_all(sync[1], "A", 1) < 0) { fail(&f, "write", "sync pipe"); goto kill; }
     struct setup_report r;
     if (wait_report(rep[0], &r) < 0) { fail(&f, "wait for sandbox set-up", ""); goto kill; }
     if (r.tag == 'E') { f = r.failure; goto kill; }
@@ -169,7 +173,6 @@ static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
 kill:
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    remove_cgroups(&b);
 out:
     send_failure(ctl, req, &f);
 out_ok:
@@ -190,7 +193,6 @@ static void reap(int ctl, int block) {
         }
         for (size_t i = 0; i < nboxes; i++) {
             if (boxes[i].pid != pid) continue;
-            remove_cgroups(&boxes[i]);
             boxes[i] = boxes[--nboxes];
             if (ctl >= 0) {
                 struct msg m;
@@ -204,12 +206,13 @@ static void reap(int ctl, int block) {
     }
 }
 
-int spawner_main(int ctl, const char *uid_map, const char *gid_map) {
+int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot) {
     inbuf = malloc(AAL_MAX_MESSAGE);
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) return 70;
     signal(SIGPIPE, SIG_IGN); // a child that died early must not take the spawner with it
+    if (join_slot(nslot, slot) < 0) return 75;
     int userns_fd = make_mapping_userns(uid_map, gid_map);
     sigset_t chld;
     sigemptyset(&chld);
@@ -218,6 +221,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map) {
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) return 72;
     struct pollfd pfd[2] = { { .fd = ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+    int orderly = 0;
     for (;;) {
         if (poll(pfd, 2, -1) < 0) {
             if (errno == EINTR) continue;
@@ -235,14 +239,16 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map) {
             if (rc < 0) continue;
             for (int i = 0; i < p.nfds; i++) close(p.fds[i]);
             if (p.type == AAL_M_CREATE) handle_create(ctl, &p, userns_fd);
+            if (p.type == AAL_M_SHUTDOWN) { orderly = 1; break; }
         }
     }
-    // The runner is gone: every sandbox goes with it.
+    // The runner is gone or asked us to go: every sandbox goes with us.
     for (size_t i = 0; i < nboxes; i++) kill(boxes[i].pid, SIGKILL);
     while (nboxes > 0) {
         size_t before = nboxes;
         reap(-1, 1);
         if (nboxes == before) break;
     }
+    if (!orderly) leave_slot(nslot, slot); // nobody is left to remove them
     return 0;
 }

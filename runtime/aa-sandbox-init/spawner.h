@@ -2,7 +2,8 @@
 #ifndef AASI_SPAWNER_H
 #define AASI_SPAWNER_H
 
-/// Serves create requests on ctl until it closes; returns the exit code.
-int spawner_main(int ctl, const char *uid_map, const char *gid_map);
+/// Joins the slot's cgroups (cgroup.procs paths), serves create requests on ctl until it closes,
+/// then leaves and removes the slot's cgroups; returns the exit code.
+int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot);
 
 #endif

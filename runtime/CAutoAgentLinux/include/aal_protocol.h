@@ -16,7 +16,8 @@ enum aal_message {
     AAL_M_CREATE = 1,       // runner -> spawner: a sandbox spec
     AAL_M_CREATED = 2,      // spawner -> runner: REQ_ID, PID; fd: the init's control socket
     AAL_M_FAILED = 3,       // spawner -> runner: REQ_ID, STEP, ERRNO, DETAIL
-    AAL_M_REAPED = 4,       // spawner -> runner: PID, STATUS (the init is gone, cgroups removed)
+    AAL_M_REAPED = 4,       // spawner -> runner: PID, STATUS (the init and its namespaces are gone)
+    AAL_M_SHUTDOWN = 5,     // runner -> spawner: exit now; the runner removes the slot's cgroups
     AAL_M_EXEC = 10,        // runner -> init: EXEC_ID, ARG*, ENV*, CWD, UID, GID, RLIMIT*; fds: stdin, stdout, stderr
     AAL_M_SIGNAL = 11,      // runner -> init: EXEC_ID, SIGNAL (sent to the exec's process group)
     AAL_M_KILL_ALL = 12,    // runner -> init: kill every process but init, reply when none is left
@@ -40,7 +41,6 @@ enum aal_key {
     AAL_K_TMPFS = 10,         // "destination\0size bytes\0mode(octal)"
     AAL_K_DISK_BYTES = 11,    // size of the writable layer
     AAL_K_SHM_BYTES = 12,     // size of /dev/shm
-    AAL_K_CGROUP_PROCS = 13,  // a cgroup.procs file the init joins before it starts
     AAL_K_UID_MAP = 14,
     AAL_K_GID_MAP = 15,
     AAL_K_STAGE = 16,         // host directory the staging tmpfs is mounted on (in the new mount namespace)
