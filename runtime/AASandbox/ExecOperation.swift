@@ -37,6 +37,7 @@ final class ExecOperation: Sendable {
     let limit: Int
     let started: ContinuousClock.Instant
     private let state = Mutex(State())
+    /// Asked only when the command failed: did the OOM killer kill something in the sandbox?
     private let oomCheck: @Sendable () -> Bool
 
     init(id: Int, limit: Int, oomCheck: @escaping @Sendable () -> Bool) {
@@ -177,12 +178,9 @@ final class ExecOperation: Sendable {
         }
     }
 
-    func started(pid: Int32) {
-        state.withLock { $0.pid = pid }
-    }
-
-    func exited(status: Int32, userMicros: Int, systemMicros: Int, maxRSS: Int) {
+    func exited(pid: Int32, status: Int32, userMicros: Int, systemMicros: Int, maxRSS: Int) {
         let streamsOpen = state.withLock { s -> Bool in
+            if pid != 0 { s.pid = pid }
             s.status = status
             s.rusage = (Double(userMicros) / 1e6, Double(systemMicros) / 1e6, maxRSS)
             return s.out.open || s.err.open
@@ -236,7 +234,9 @@ final class ExecOperation: Sendable {
     private func finish() {
         feedClose()
         let wall = (ContinuousClock.now - started)
-        let oom = oomCheck()
+        // Only a failed command can have been the OOM killer's victim (a shell reports it as 137).
+        let failed = state.withLock { $0.status.map { $0 != 0 } ?? false }
+        let oom = failed && oomCheck()
         let (cont, outcome): (CheckedContinuation<ExecResult, any Error>?, Result<ExecResult, SandboxError>) = state.withLock { s in
             let c = s.continuation
             s.continuation = nil

@@ -25,6 +25,9 @@ struct HostBase: Sendable {
     let root: String
     /// Host directories overlaid at the same path.
     let directories: [String]
+    /// Where each spawner attaches its read-only, id-mapped clone of each host directory (empty
+    /// directories on the host; mount points in the spawners' mount namespaces).
+    let attachPoints: [String: String]
     /// The skeleton directory (the root overlay's bottom layer).
     let skeleton: String
     /// Whiteouts of private /etc files, laid out relative to /etc.
@@ -63,7 +66,15 @@ struct HostBase: Sendable {
             }
         }
         chownTree(root, to: rootID)
-        return HostBase(root: root, directories: directories, skeleton: skeleton, etcMask: etcMask, hidden: hidden)
+        var attachPoints: [String: String] = [:]
+        try makeDirectory(root + "/idmapped", mode: 0o755)
+        for (i, dir) in directories.enumerated() {
+            attachPoints[dir] = root + "/idmapped/\(i)"
+            try makeDirectory(root + "/idmapped/\(i)", mode: 0o755)
+        }
+        return HostBase(
+            root: root, directories: directories, attachPoints: attachPoints, skeleton: skeleton, etcMask: etcMask,
+            hidden: hidden)
     }
 
     /// The subdirectory of a layer that holds what lives under `directory` ("root" for the rest).

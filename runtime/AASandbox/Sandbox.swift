@@ -57,6 +57,7 @@ public final class Sandbox: Sendable {
             try prepareWritableLayer(layer, keys: overlays(spec, runtime: runtime).map { HostBase.layerKey($0.0) }, runtime: runtime)
         }
         let spawner = try runtime.acquireSpawner()
+        spawner.resetOOMBaseline()
         let group = spawner.slot
         let created: WireMessage
         do {
@@ -138,7 +139,7 @@ public final class Sandbox: Sendable {
         m.add(AAL_K_SHM_BYTES, spec.limits.shmBytes)
         for (target, lowers) in overlays(spec, runtime: runtime) {
             m.add(AAL_K_OVERLAY, target)
-            for (path, idmapped) in lowers { m.add(AAL_K_LOWER, parts: [path, idmapped ? "1" : "0"]) }
+            for (path, how) in lowers { m.add(AAL_K_LOWER, parts: [path, how]) }
             if case .directory(let layer) = spec.writableLayer {
                 let key = HostBase.layerKey(target)
                 m.add(AAL_K_UPPER, parts: [layer + "/" + key, workDirectory(for: layer) + "/" + key])
@@ -158,21 +159,22 @@ public final class Sandbox: Sendable {
         return m
     }
 
-    /// The overlays of a spec: mount point inside and lower layers (host path, id-mapped), top first.
-    static func overlays(_ spec: SandboxSpec, runtime: SandboxRuntime) -> [(String, [(String, Bool)])] {
-        func layerParts(_ key: String) -> [(String, Bool)] {
-            spec.layers.map { $0 + "/" + key }.filter { HostBase.isDirectory($0) }.map { ($0, false) }
+    /// The overlays of a spec: mount point inside and lower layers, top first, as (path, how):
+    /// "0" as it is, "1" id-mapped, "d" a clone the spawner already attached.
+    static func overlays(_ spec: SandboxSpec, runtime: SandboxRuntime) -> [(String, [(String, String)])] {
+        func layerParts(_ key: String) -> [(String, String)] {
+            spec.layers.map { $0 + "/" + key }.filter { HostBase.isDirectory($0) }.map { ($0, "0") }
         }
         switch spec.rootfs {
         case .directory(let path):
-            return [("/", layerParts("root") + [(path, true)])]
+            return [("/", layerParts("root") + [(path, "1")])]
         case .host:
             let base = runtime.base
-            var result: [(String, [(String, Bool)])] = [("/", layerParts("root") + [(base.skeleton, false)])]
+            var result: [(String, [(String, String)])] = [("/", layerParts("root") + [(base.skeleton, "0")])]
             for dir in base.directories {
                 var lowers = layerParts(HostBase.layerKey(dir))
-                if dir == "/etc" { lowers.append((base.etcMask, false)) }
-                lowers.append((dir, true))
+                if dir == "/etc" { lowers.append((base.etcMask, "0")) }
+                lowers.append(base.attachPoints[dir].map { ($0, "d") } ?? (dir, "1"))
                 result.append((dir, lowers))
             }
             return result
@@ -191,14 +193,13 @@ public final class Sandbox: Sendable {
     public func exec(_ request: ExecRequest) async throws -> ExecResult {
         let argv = request.argv
         guard !argv.isEmpty, !argv[0].isEmpty else { throw SandboxError(.invalidSpec, step: "command", detail: "empty argv") }
-        let oomBaseline = cgroup?.oomKills() ?? 0
-        let group = cgroup
+        let spawner = self.spawner
         let op: ExecOperation = try state.withLock { s throws(SandboxError) in
             if let t = s.terminated { throw t }
             let id = s.nextExec
             s.nextExec += 1
             let op = ExecOperation(id: id, limit: request.outputLimit ?? spec.limits.outputBytes) {
-                (group?.oomKills() ?? 0) > oomBaseline
+                spawner.sawNewOOMKill()
             }
             s.execs[id] = op
             return op
@@ -321,10 +322,9 @@ public final class Sandbox: Sendable {
         }
         guard let id = message.int(AAL_K_EXEC_ID), let op = state.withLock({ $0.execs[id] }) else { return }
         switch type {
-        case Int(AAL_M_STARTED.rawValue):
-            op.started(pid: Int32(message.int(AAL_K_PID) ?? 0))
         case Int(AAL_M_EXITED.rawValue):
             op.exited(
+                pid: Int32(message.int(AAL_K_PID) ?? 0),
                 status: Int32(truncatingIfNeeded: message.int(AAL_K_STATUS) ?? 0),
                 userMicros: message.int(AAL_K_UTIME_US) ?? 0, systemMicros: message.int(AAL_K_STIME_US) ?? 0,
                 maxRSS: message.int(AAL_K_MAXRSS_KB) ?? 0)
@@ -361,7 +361,7 @@ public final class Sandbox: Sendable {
         for op in ops {
             if expired {
                 op.markTimedOut()
-                op.exited(status: SIGKILL, userMicros: 0, systemMicros: 0, maxRSS: 0)
+                op.exited(pid: 0, status: SIGKILL, userMicros: 0, systemMicros: 0, maxRSS: 0)
             } else {
                 op.fail(error)
             }

@@ -20,6 +20,8 @@ final class Spawner: Sendable {
     let slot: Cgroups.Group?
     /// The limits last written to the slot's cgroups.
     let appliedLimits = Mutex<SandboxSpec.Limits?>(nil)
+    /// OOM kills in the slot already accounted for.
+    private let oomKillsSeen = Mutex(0)
     private let state = Mutex(State())
     private let channel = Mutex<ControlChannel?>(nil)
 
@@ -27,7 +29,25 @@ final class Spawner: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closed } }
 
-    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?) throws(SandboxError) {
+    /// Starts a new sandbox's OOM accounting from the slot's current count.
+    func resetOOMBaseline() {
+        guard let slot else { return }
+        let count = slot.oomKills()
+        oomKillsSeen.withLock { $0 = count }
+    }
+
+    /// Whether the slot's cgroup counted an OOM kill since the last time this was asked.
+    func sawNewOOMKill() -> Bool {
+        guard let slot else { return false }
+        let count = slot.oomKills()
+        return oomKillsSeen.withLock { seen -> Bool in
+            defer { seen = max(seen, count) }
+            return count > seen
+        }
+    }
+
+    /// - Parameter attach: host directories and where the spawner attaches their id-mapped clones.
+    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?, attach: [String: String]) throws(SandboxError) {
         self.slot = slot
         var sv: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, aal_SOCK_SEQPACKET | aal_SOCK_CLOEXEC, 0, &sv) != 0 {
@@ -50,7 +70,8 @@ final class Spawner: Sendable {
         posix_spawnattr_setsigdefault(&attr, &all)
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.procsFiles ?? [])
+        let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.procsFiles ?? []).map { "cgroup:" + $0 }
+            + attach.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]

@@ -31,6 +31,7 @@ struct job {
     long long id;
 };
 
+
 static struct job *jobs;
 static size_t njobs, capjobs;
 static uint8_t *inbuf, *outbuf;
@@ -76,6 +77,7 @@ static void report_exit(int ctl, pid_t pid, int status, const struct rusage *ru)
     struct msg m;
     msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_EXITED);
     msg_add_num(&m, AAL_K_EXEC_ID, id);
+    msg_add_num(&m, AAL_K_PID, pid);
     msg_add_num(&m, AAL_K_STATUS, status);
     msg_add_num(&m, AAL_K_UTIME_US, (long long)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec);
     msg_add_num(&m, AAL_K_STIME_US, (long long)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec);
@@ -236,10 +238,6 @@ static void handle_exec(const struct parsed *req, const struct init_config *cfg)
         return;
     }
     track(pid, id);
-    msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_STARTED);
-    msg_add_num(&m, AAL_K_EXEC_ID, id);
-    msg_add_num(&m, AAL_K_PID, pid);
-    send_or_die(cfg->ctl, &m);
 }
 
 static void handle_kill_all(int ctl) {

@@ -35,6 +35,7 @@ struct ctx {
     gid_t root_gid;
     int userns_fd;
     int rootfd; // O_PATH of the new root, for resolving paths inside it
+    char devnull[PATH_CAP]; // the new root's /dev/null, seen from outside
 };
 
 static int openat2_path(int dirfd, const char *path, int flags) {
@@ -293,7 +294,7 @@ static int harden_paths(struct ctx *c) {
             if (S_ISDIR(st.st_mode))
                 rc = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000");
             else
-                rc = mount("/dev/null", target, NULL, MS_BIND, NULL);
+                rc = mount(c->devnull, target, NULL, MS_BIND, NULL); // the sandbox's own /dev/null
         } else {
             rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
             if (rc == 0) {
@@ -343,6 +344,7 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     if (!field_str(msg_find(s, AAL_K_STAGE), host_stage, sizeof host_stage)) snprintf(host_stage, sizeof host_stage, "/tmp");
     snprintf(c->stage, sizeof c->stage, "%s", host_stage);
     snprintf(c->root, sizeof c->root, "%s/root", c->stage);
+    snprintf(c->devnull, sizeof c->devnull, "%s/dev/null", c->root);
 
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return fail(f, "mount MS_PRIVATE", "/");
     char opts[128];

@@ -7,12 +7,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -75,32 +77,78 @@ static void send_failure(int ctl, long long req, const struct failure *f) {
     msg_send(ctl, &m, NULL, 0);
 }
 
-// Joins this process to the slot's cgroups (cgroup.procs files).
+// Gives the spawner a mount namespace of its own that still receives the host's new mounts, without
+// /sys and /dev (sandboxes mount their own), so every sandbox copies a smaller mount tree; then
+// attaches read-only, id-mapped clones of the host directories that sandboxes overlay ("HOST=DIR").
+static int prepare_mounts(int count, char **mappings, int userns_fd) {
+    if (unshare(CLONE_NEWNS) < 0) return -1;
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) return -1;
+    umount2("/sys", MNT_DETACH);
+    umount2("/dev", MNT_DETACH);
+    for (int i = 0; i < count; i++) {
+        char host[4096];
+        snprintf(host, sizeof host, "%s", mappings[i]);
+        char *eq = strchr(host, '=');
+        if (!eq) continue;
+        *eq = 0;
+        const char *dir = eq + 1;
+        int tree = (int)syscall(SYS_open_tree, AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0) return -1;
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_IDMAP, .userns_fd = (unsigned long long)userns_fd };
+        if (userns_fd < 0 || syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+            attr.attr_set &= ~(unsigned long long)MOUNT_ATTR_IDMAP; // a filesystem without id-mapping support
+            attr.userns_fd = 0;
+            if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) { close(tree); return -1; }
+        }
+        int rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH);
+        close(tree);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+// The slot's cgroups, opened while the cgroup filesystems are still mounted here: each
+// directory's parent (to remove it) and the parent's cgroup.procs (to leave it).
+struct slot_cgroup {
+    int parent;
+    int parent_procs;
+    char name[256];
+};
+
+static struct slot_cgroup slots[64];
+static int nslots;
+
+// Joins this process to the slot's cgroups (cgroup.procs files) and keeps what leaving needs.
 static int join_slot(int count, char **procs) {
     char pid[32];
     snprintf(pid, sizeof pid, "%d", getpid());
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count && nslots < 64; i++) {
         if (write_file(procs[i], pid) < 0) return -1;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", procs[i]);
+        char *slash = strrchr(dir, '/');
+        if (!slash) continue;
+        *slash = 0; // the slot's directory
+        slash = strrchr(dir, '/');
+        if (!slash) continue;
+        struct slot_cgroup *s = &slots[nslots];
+        snprintf(s->name, sizeof s->name, "%s", slash + 1);
+        *slash = 0; // its parent
+        s->parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        s->parent_procs = s->parent >= 0 ? openat(s->parent, "cgroup.procs", O_WRONLY | O_CLOEXEC) : -1;
+        if (s->parent >= 0 && s->parent_procs >= 0) nslots++;
+    }
     return 0;
 }
 
 // Moves this process back to each slot cgroup's parent and removes the slot cgroups.
-static void leave_slot(int count, char **procs) {
+static void leave_slot(void) {
     char pid[32];
     snprintf(pid, sizeof pid, "%d", getpid());
-    for (int i = 0; i < count; i++) {
-        char dir[4096], parent[4096];
-        snprintf(dir, sizeof dir, "%s", procs[i]);
-        char *slash = strrchr(dir, '/');
-        if (!slash) continue;
-        *slash = 0;
-        snprintf(parent, sizeof parent, "%s", dir);
-        slash = strrchr(parent, '/');
-        if (!slash) continue;
-        snprintf(slash, sizeof parent - (size_t)(slash - parent), "/cgroup.procs");
-        write_file(parent, pid);
+    for (int i = 0; i < nslots; i++) {
+        write_all(slots[i].parent_procs, pid, strlen(pid));
         for (int attempt = 0; attempt < 100; attempt++) {
-            if (rmdir(dir) == 0 || errno != EBUSY) break;
+            if (unlinkat(slots[i].parent, slots[i].name, AT_REMOVEDIR) == 0 || errno != EBUSY) break;
             usleep(1000);
         }
     }
@@ -206,7 +254,7 @@ static void reap(int ctl, int block) {
     }
 }
 
-int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot) {
+int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings) {
     inbuf = malloc(AAL_MAX_MESSAGE);
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
@@ -214,6 +262,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     signal(SIGPIPE, SIG_IGN); // a child that died early must not take the spawner with it
     if (join_slot(nslot, slot) < 0) return 75;
     int userns_fd = make_mapping_userns(uid_map, gid_map);
+    if (prepare_mounts(nmap, mappings, userns_fd) < 0) return 76;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -249,6 +298,6 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
         reap(-1, 1);
         if (nboxes == before) break;
     }
-    if (!orderly) leave_slot(nslot, slot); // nobody is left to remove them
+    if (!orderly) leave_slot(); // nobody is left to remove them
     return 0;
 }

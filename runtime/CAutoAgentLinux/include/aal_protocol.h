@@ -21,8 +21,7 @@ enum aal_message {
     AAL_M_EXEC = 10,        // runner -> init: EXEC_ID, ARG*, ENV*, CWD, UID, GID, RLIMIT*; fds: stdin, stdout, stderr
     AAL_M_SIGNAL = 11,      // runner -> init: EXEC_ID, SIGNAL (sent to the exec's process group)
     AAL_M_KILL_ALL = 12,    // runner -> init: kill every process but init, reply when none is left
-    AAL_M_STARTED = 20,     // init -> runner: EXEC_ID, PID (pid inside the sandbox)
-    AAL_M_EXITED = 21,      // init -> runner: EXEC_ID, STATUS, UTIME_US, STIME_US, MAXRSS_KB
+    AAL_M_EXITED = 21,      // init -> runner: EXEC_ID, PID (inside), STATUS, UTIME_US, STIME_US, MAXRSS_KB
     AAL_M_EXEC_FAILED = 22, // init -> runner: EXEC_ID, STEP, ERRNO, DETAIL
     AAL_M_KILLED_ALL = 23,  // init -> runner: every process but init is gone
 };
@@ -33,8 +32,9 @@ enum aal_key {
     AAL_K_HOSTNAME = 2,
     AAL_K_NET_HOST = 3,       // "1": share the host network namespace
     AAL_K_OVERLAY = 4,        // starts an overlay mounted at this path inside the root ("/" first)
-    AAL_K_LOWER = 5,          // "path\0idmap": a read-only layer of the current overlay, top first; idmap "1"
-                              // shows host ids shifted into the sandbox's range
+    AAL_K_LOWER = 5,          // "path\0how": a read-only layer of the current overlay, top first; how "1"
+                              // shows host ids shifted into the sandbox's range, "0" as they are, "d" uses a
+                              // mount the spawner prepared (read-only, id-mapped) as it is
     AAL_K_UPPER = 6,          // "upper\0work": host directories for the current overlay's writable layer
                               // (absent: it lives on the size-capped staging tmpfs)
     AAL_K_BIND = 9,           // "source\0destination\0ro|rw"
