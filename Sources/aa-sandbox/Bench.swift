@@ -19,6 +19,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Comma-separated stream counts.")
     var streams = "1,2,8"
 
+    @Option(help: ArgumentHelp("Only these configurations: fork, unshare, bwrap, library, cli, exec.", valueName: "list"))
+    var only: String?
+
     @Flag(help: "Print the measurements as JSON.")
     var json = false
 
@@ -29,21 +32,27 @@ struct Bench: AsyncParsableCommand {
         defer { runtime.shutdown() }
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let truePath = "/bin/true"
-        var subjects: [(String, LaunchBenchmark.Subject)] = [
-            ("fork+exec", .process([truePath])),
-            ("unshare (all namespaces)", .process(["/usr/bin/unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--net", "--ipc", "--uts", truePath])),
+        var subjects: [(String, String, LaunchBenchmark.Subject)] = [
+            ("fork", "fork+exec", .process([truePath])),
+            ("unshare", "unshare (all namespaces)", .process(["/usr/bin/unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--net", "--ipc", "--uts", truePath])),
         ]
         if access("/usr/bin/bwrap", X_OK) == 0 {
-            subjects.append(("bwrap --unshare-all", .process(["/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", truePath])))
+            subjects.append(("bwrap", "bwrap --unshare-all", .process(["/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", truePath])))
         }
-        subjects.append(("aa-sandbox library", .sandbox(SandboxSpec(), [truePath])))
-        subjects.append(("aa-sandbox run (CLI)", .process([me, "run", "--", truePath])))
-        subjects.append(("exec into live sandbox", .exec(SandboxSpec(), [truePath])))
+        subjects.append(("library", "aa-sandbox library", .sandbox(SandboxSpec(), [truePath])))
+        subjects.append(("cli", "aa-sandbox run (CLI)", .process([me, "run", "--", truePath])))
+        subjects.append(("exec", "exec into live sandbox", .exec(SandboxSpec(), [truePath])))
+        if let only {
+            let wanted = Set(only.split(separator: ",").map { String($0) })
+            let known = Set(subjects.map(\.0))
+            guard wanted.isSubset(of: known) else { throw ValidationError("--only takes \(known.sorted().joined(separator: ", "))") }
+            subjects.removeAll { !wanted.contains($0.0) }
+        }
 
         var results: [LaunchBenchmark.Measurement] = []
         let interactive = isatty(2) != 0
         for s in streamCounts {
-            for (name, subject) in subjects {
+            for (_, name, subject) in subjects {
                 if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K  measuring \(name) at \(s) streams…".utf8)) }
                 else { FileHandle.standardError.write(Data("measuring \(name) at \(s) streams\n".utf8)) }
                 _ = try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: max(s, launches / 10), runtime: runtime)

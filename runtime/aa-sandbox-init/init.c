@@ -190,10 +190,6 @@ static void exec_child(const struct parsed *req, const struct init_config *cfg, 
     envp[envc] = NULL;
     if (argc == 0) { errno = EINVAL; child_fail(errfd, "argv"); }
 
-    if (cfg->bpf_len >= sizeof(struct sock_filter)) {
-        struct sock_fprog prog = { .len = (unsigned short)(cfg->bpf_len / sizeof(struct sock_filter)), .filter = (struct sock_filter *)cfg->bpf };
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) child_fail(errfd, "seccomp");
-    }
     environ = envp;
     execvpe(argv[0], argv, envp);
     child_fail(errfd, "execve");
@@ -254,6 +250,12 @@ void init_main(const struct init_config *cfg) {
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) _exit(70);
     if (drop_bounding_set() < 0) _exit(74);
+    // The filter is installed once here and inherited by every exec: the kernel compiles it once.
+    // Everything the init does from now on is allowed by it.
+    if (cfg->bpf_len >= sizeof(struct sock_filter)) {
+        struct sock_fprog prog = { .len = (unsigned short)(cfg->bpf_len / sizeof(struct sock_filter)), .filter = (struct sock_filter *)cfg->bpf };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) _exit(77);
+    }
     signal(SIGPIPE, SIG_IGN);
     sigset_t chld;
     sigemptyset(&chld);
