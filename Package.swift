@@ -93,7 +93,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "AASandboxTests", dependencies: ["AASandbox", "aa-sandbox-init"]),
+        .testTarget(name: "AASandboxTests", dependencies: ["AASandbox", "CSeccomp", "aa-sandbox-init"]),
         .testTarget(name: "AAAnalyticsTests", dependencies: ["AAAnalytics"]),
         .testTarget(name: "AACoreTests", dependencies: ["AACore"]),
         .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox"]),

@@ -104,6 +104,18 @@ import Testing
         #expect(interfaces.stdoutText == "lo\n")
     }
 
+    @Test func concurrentSandboxesCannotReachEachOther() async throws {
+        let listener = try await Sandbox.create(SandboxSpec(), runtime: TestRuntime.shared)
+        let other = try await Sandbox.create(SandboxSpec(), runtime: TestRuntime.shared)
+        _ = try await listener.exec(ExecRequest(.shell("(python3 -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 &); sleep 1")))
+        let local = try await listener.exec(ExecRequest(.shell("python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8765/').status)\" 2>&1")))
+        let remote = try await other.exec(ExecRequest(.shell("python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8765/').status)\" 2>&1")))
+        await listener.destroy()
+        await other.destroy()
+        #expect(local.stdoutText == "200\n")
+        #expect(remote.stdoutText.contains("Connection refused"), "\(remote.stdoutText)")
+    }
+
     @Test func forkBombHitsThePidsLimit() async throws {
         var spec = SandboxSpec()
         spec.limits.pids = 64

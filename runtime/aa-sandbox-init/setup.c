@@ -7,13 +7,11 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <grp.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -34,6 +32,7 @@ struct ctx {
     uid_t root_uid;
     gid_t root_gid;
     int userns_fd;
+    int host_net_fd; // the host's network namespace, for sandboxes that share it
     int rootfd; // O_PATH of the new root, for resolving paths inside it
     char devnull[PATH_CAP]; // the new root's /dev/null, seen from outside
 };
@@ -312,23 +311,6 @@ static int harden_paths(struct ctx *c) {
     return 0;
 }
 
-static int loopback_up(struct failure *f) {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return fail(f, "socket", "loopback");
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
-    if (rc == 0) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    int e = errno;
-    close(s);
-    errno = e;
-    return rc < 0 ? fail(f, "ioctl SIOCSIFFLAGS", "lo") : 0;
-}
-
 static int report(int fd, char tag, const struct failure *f) {
     struct setup_report r;
     memset(&r, 0, sizeof r);
@@ -346,6 +328,8 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     snprintf(c->root, sizeof c->root, "%s/root", c->stage);
     snprintf(c->devnull, sizeof c->devnull, "%s/dev/null", c->root);
 
+    if (msg_find(s, AAL_K_NET_HOST) && c->host_net_fd >= 0 && setns(c->host_net_fd, CLONE_NEWNET) < 0)
+        return fail(f, "setns", "the host network namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return fail(f, "mount MS_PRIVATE", "/");
     char opts[128];
     long long disk = field_num(msg_find(s, AAL_K_DISK_BYTES), 1LL << 30);
@@ -361,7 +345,6 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     char hostname[256];
     if (field_str(msg_find(s, AAL_K_HOSTNAME), hostname, sizeof hostname) && sethostname(hostname, strlen(hostname)) < 0)
         return fail(f, "sethostname", hostname);
-    if (!msg_find(s, AAL_K_NET_HOST) && loopback_up(f) < 0) return -1;
 
     // Commands inherit a raised OOM score: under memory pressure the kernel picks them, not the init.
     if (write_file("/proc/self/oom_score_adj", "500") < 0) return fail(f, "write", "/proc/self/oom_score_adj");
@@ -376,6 +359,7 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     close(devnull);
     close(c->rootfd);
     if (c->userns_fd >= 0) close(c->userns_fd);
+    if (c->host_net_fd >= 0) close(c->host_net_fd);
 
     // Born in the slot's cgroups: the cgroup namespace's root is the slot.
     char go;
@@ -389,7 +373,7 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     return 0;
 }
 
-void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd) {
+void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd, int host_net_fd) {
     struct failure f;
     memset(&f, 0, sizeof f);
     struct ctx c;
@@ -397,6 +381,7 @@ void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ct
     c.spec = spec;
     c.f = &f;
     c.userns_fd = userns_fd;
+    c.host_net_fd = host_net_fd;
     c.rootfd = -1;
     c.root_uid = (uid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_UID), 0);
     c.root_gid = (gid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_GID), 0);

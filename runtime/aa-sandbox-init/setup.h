@@ -12,8 +12,9 @@ struct setup_report {
     struct failure failure;
 };
 
-/// Runs in the cloned child; never returns. The spawner writes 'M' on sync once the child's id maps
+/// Runs in the cloned child, which starts in the slot's network namespace (loopback only) and
+/// joins host_net_fd's when the spec shares the host network; never returns. The spawner writes 'M' on sync once the child's id maps
 /// are written.
-void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd);
+void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd, int host_net_fd);
 
 #endif

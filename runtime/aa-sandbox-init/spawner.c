@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -118,6 +120,26 @@ struct slot_cgroup {
 static struct slot_cgroup slots[64];
 static int nslots;
 
+// Moves the spawner into a network namespace of its own with loopback up: the slot's network,
+// which its sandboxes (one at a time, all their sockets closed when they end) start in, so that no
+// sandbox pays for creating and tearing down a network namespace. Returns an fd of the host's.
+static int slot_network(void) {
+    int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host < 0 || unshare(CLONE_NEWNET) < 0) return -1;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+    return rc < 0 ? -1 : host;
+}
+
 // Joins this process to the slot's cgroups (cgroup.procs files) and keeps what leaving needs.
 static int join_slot(int count, char **procs) {
     char pid[32];
@@ -167,7 +189,7 @@ static int wait_report(int fd, struct setup_report *r) {
     return -1;
 }
 
-static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
+static void handle_create(int ctl, const struct parsed *spec, int userns_fd, int host_net_fd) {
     long long req = field_num(msg_find(spec, AAL_K_REQ_ID), -1);
     struct failure f;
     memset(&f, 0, sizeof f);
@@ -175,8 +197,8 @@ static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
     int sv[2] = { -1, -1 }, sync[2] = { -1, -1 }, rep[2] = { -1, -1 };
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { fail(&f, "socketpair", ""); goto out; }
     if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail(&f, "pipe2", ""); goto out; }
+    // No CLONE_NEWNET: the child starts in the slot's own network namespace (see slot_network).
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-    if (!msg_find(spec, AAL_K_NET_HOST)) flags |= CLONE_NEWNET;
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) { fail(&f, "clone", "namespaces"); goto out; }
     if (pid == 0) {
@@ -184,7 +206,7 @@ static void handle_create(int ctl, const struct parsed *spec, int userns_fd) {
         close(sv[0]);
         close(sync[1]);
         close(rep[0]);
-        sandbox_child(spec, sync[0], rep[1], sv[1], userns_fd);
+        sandbox_child(spec, sync[0], rep[1], sv[1], userns_fd, host_net_fd);
     }
     b.pid = pid;
     close(sv[1]); sv[1] = -1;
@@ -263,6 +285,8 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     if (join_slot(nslot, slot) < 0) return 75;
     int userns_fd = make_mapping_userns(uid_map, gid_map);
     if (prepare_mounts(nmap, mappings, userns_fd) < 0) return 76;
+    int host_net_fd = slot_network();
+    if (host_net_fd < 0) return 78;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -287,7 +311,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
             if (rc == 0 || (rc < 0 && errno != EMSGSIZE && errno != EBADMSG)) break;
             if (rc < 0) continue;
             for (int i = 0; i < p.nfds; i++) close(p.fds[i]);
-            if (p.type == AAL_M_CREATE) handle_create(ctl, &p, userns_fd);
+            if (p.type == AAL_M_CREATE) handle_create(ctl, &p, userns_fd, host_net_fd);
             if (p.type == AAL_M_SHUTDOWN) { orderly = 1; break; }
         }
     }
