@@ -24,6 +24,8 @@ import Testing
         #expect(checks["NoNewPrivs"]?.1 == "1")
         #expect(checks["Seccomp"]?.1 == "2")
         #expect(checks["clone3"]?.1.contains("errno 38") == true, "clone3 must answer ENOSYS")
+        #expect(checks["syscall.unknown"]?.1.contains("errno 38") == true, "unknown syscalls must answer ENOSYS")
+        #expect(checks["keyctl"]?.1.contains("errno 1)") == true, "known forbidden syscalls answer EPERM")
         #expect(checks["abi.i386"]?.1.contains("signal 31") == true)
         for kind in ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"] {
             let host = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\(kind)")

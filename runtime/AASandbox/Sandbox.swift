@@ -52,7 +52,7 @@ public final class Sandbox: Sendable {
         try spec.validate()
         let runtime = try runtime ?? SandboxRuntime.shared()
         let name = runtime.nextName()
-        let bpf = try runtime.seccompProgram(spec.seccomp)
+        let bpf = try runtime.seccompPrograms(spec.seccomp)
         if case .directory(let layer) = spec.writableLayer {
             try prepareWritableLayer(layer, keys: overlays(spec, runtime: runtime).map { HostBase.layerKey($0.0) }, runtime: runtime)
         }
@@ -125,7 +125,7 @@ public final class Sandbox: Sendable {
         for key in keys { _ = chown(layer + "/" + key, root, root) }
     }
 
-    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, bpf: [UInt8]) -> WireMessage {
+    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, bpf: [[UInt8]]) -> WireMessage {
         var m = WireMessage(AAL_M_CREATE)
         let config = runtime.configuration
         m.add(AAL_K_HOSTNAME, spec.hostname)
@@ -155,7 +155,7 @@ public final class Sandbox: Sendable {
         }
         for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
-        if !bpf.isEmpty { m.add(AAL_K_SECCOMP, bpf) }
+        for program in bpf where !program.isEmpty { m.add(AAL_K_SECCOMP, program) }
         return m
     }
 

@@ -34,7 +34,7 @@ public final class SandboxRuntime: Sendable {
     let devNull: Int32
     private let binary: String
     private let pool = Mutex<(idle: [Spawner], all: [ObjectIdentifier: Spawner])>(([], [:]))
-    private let seccompCache = Mutex<[SandboxSpec.SeccompPolicy: [UInt8]]>([:])
+    private let seccompCache = Mutex<[SandboxSpec.SeccompPolicy: [[UInt8]]]>([:])
     /// Names are unique in the process even with several runtimes: aa-<pid>-<n>.
     private static let counter = Mutex(0)
 
@@ -113,7 +113,7 @@ public final class SandboxRuntime: Sendable {
 
     /// The compiled program of a policy; the built-in ones are compiled once, profile files every
     /// time (they may change between sandboxes).
-    func seccompProgram(_ policy: SandboxSpec.SeccompPolicy) throws(SandboxError) -> [UInt8] {
+    func seccompPrograms(_ policy: SandboxSpec.SeccompPolicy) throws(SandboxError) -> [[UInt8]] {
         if case .profile = policy { return try Seccomp.compile(policy) }
         if let cached = seccompCache.withLock({ $0[policy] }) { return cached }
         let program = try Seccomp.compile(policy)

@@ -252,8 +252,9 @@ void init_main(const struct init_config *cfg) {
     if (drop_bounding_set() < 0) _exit(74);
     // The filter is installed once here and inherited by every exec: the kernel compiles it once.
     // Everything the init does from now on is allowed by it.
-    if (cfg->bpf_len >= sizeof(struct sock_filter)) {
-        struct sock_fprog prog = { .len = (unsigned short)(cfg->bpf_len / sizeof(struct sock_filter)), .filter = (struct sock_filter *)cfg->bpf };
+    for (int i = 0; i < cfg->nbpf; i++) {
+        if (cfg->bpf_len[i] < sizeof(struct sock_filter)) continue;
+        struct sock_fprog prog = { .len = (unsigned short)(cfg->bpf_len[i] / sizeof(struct sock_filter)), .filter = (struct sock_filter *)cfg->bpf[i] };
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) _exit(77);
     }
     signal(SIGPIPE, SIG_IGN);

@@ -6,9 +6,10 @@
 #include <stdint.h>
 
 struct init_config {
-    int ctl;            // control socket to the runner
-    const uint8_t *bpf; // seccomp program applied before every exec
-    size_t bpf_len;
+    int ctl;                  // control socket to the runner
+    const uint8_t *bpf[8];    // seccomp programs, installed in order; every exec inherits them
+    size_t bpf_len[8];
+    int nbpf;
 };
 
 /// Serves the control socket until it closes; never returns.

@@ -100,6 +100,7 @@ static long do_syslog(void) { return syscall(SYS_syslog, 3, NULL, 0); }
 static long do_fsopen(void) { return syscall(430, "tmpfs", 0); }
 static long do_open_tree(void) { return syscall(428, -100, "/", 1); }
 static long do_x32(void) { return syscall(39 | 0x40000000); }
+static long do_future(void) { return syscall(1000); }
 static long do_int80(void) {
     long rc;
     __asm__ volatile("int $0x80" : "=a"(rc) : "a"(20) : "memory"); // getpid on i386
@@ -257,6 +258,7 @@ int probe_main(void) {
     try_call("swapon", do_swapon);
     try_call("clock_settime", do_settime);
     try_call("syslog", do_syslog);
+    try_call("syscall.unknown", do_future);
     try_call("abi.x32", do_x32);
     try_call("abi.i386", do_int80);
     try_call("oom_score_adj.lower", do_raise_oom);

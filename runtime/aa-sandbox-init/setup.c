@@ -390,12 +390,12 @@ void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ct
         report(report_wr, 'E', &f);
         _exit(1);
     }
-    const struct field *bpf = msg_find(spec, AAL_K_SECCOMP);
-    struct init_config cfg = {
-        .ctl = ctl,
-        .bpf = bpf ? bpf->data : NULL,
-        .bpf_len = bpf ? bpf->len : 0,
-    };
+    struct init_config cfg = { .ctl = ctl };
+    for (size_t i = 0; i < spec->count && cfg.nbpf < 8; i++) {
+        if (spec->fields[i].key != AAL_K_SECCOMP) continue;
+        cfg.bpf[cfg.nbpf] = spec->fields[i].data;
+        cfg.bpf_len[cfg.nbpf++] = spec->fields[i].len;
+    }
     close(sync_rd);
     report(report_wr, 'R', NULL);
     close(report_wr);

@@ -46,7 +46,7 @@ enum aal_key {
     AAL_K_STAGE = 16,         // host directory the staging tmpfs is mounted on (in the new mount namespace)
     AAL_K_ROOT_HOST_UID = 17, // host uid of root inside
     AAL_K_ROOT_HOST_GID = 18,
-    AAL_K_SECCOMP = 19,       // struct sock_filter[] applied to every exec
+    AAL_K_SECCOMP = 19,       // a struct sock_filter[] program; several are installed in order
     AAL_K_MASK_PATH = 20,     // a /proc or /sys path made unreadable
     AAL_K_RO_PATH = 21,       // a /proc or /sys path made read-only
     AAL_K_PID = 22,
