@@ -28,6 +28,9 @@ struct HostBase: Sendable {
     /// Where each spawner attaches its read-only, id-mapped clone of each host directory (empty
     /// directories on the host; mount points in the spawners' mount namespaces).
     let attachPoints: [String: String]
+
+    /// The read-only empty directory bound over masked directories (inside spawners).
+    var maskSource: String { root + "/idmapped/empty" }
     /// The skeleton directory (the root overlay's bottom layer).
     let skeleton: String
     /// Whiteouts of private /etc files, laid out relative to /etc.
@@ -72,6 +75,10 @@ struct HostBase: Sendable {
             attachPoints[dir] = root + "/idmapped/\(i)"
             try makeDirectory(root + "/idmapped/\(i)", mode: 0o755)
         }
+        // An empty directory, attached read-only by each spawner, that masks /proc and /sys directories.
+        try makeDirectory(root + "/empty", mode: 0o000)
+        try makeDirectory(root + "/idmapped/empty", mode: 0o755)
+        attachPoints[root + "/empty"] = root + "/idmapped/empty"
         return HostBase(
             root: root, directories: directories, attachPoints: attachPoints, skeleton: skeleton, etcMask: etcMask,
             hidden: hidden)

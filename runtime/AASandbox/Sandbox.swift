@@ -153,6 +153,7 @@ public final class Sandbox: Sendable {
                 m.add(AAL_K_TMPFS, parts: [destination, String(size), "1777"])
             }
         }
+        m.add(AAL_K_MASK_SOURCE, runtime.base.maskSource)
         for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
         for program in bpf where !program.isEmpty { m.add(AAL_K_SECCOMP, program) }

@@ -290,7 +290,10 @@ static int harden_paths(struct ctx *c) {
         snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
         int rc;
         if (fl->key == AAL_K_MASK_PATH) {
-            if (S_ISDIR(st.st_mode))
+            char empty[PATH_CAP];
+            if (S_ISDIR(st.st_mode) && field_str(msg_find(s, AAL_K_MASK_SOURCE), empty, sizeof empty))
+                rc = mount(empty, target, NULL, MS_BIND, NULL); // a bind of a read-only mount is read-only
+            else if (S_ISDIR(st.st_mode))
                 rc = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000");
             else
                 rc = mount(c->devnull, target, NULL, MS_BIND, NULL); // the sandbox's own /dev/null

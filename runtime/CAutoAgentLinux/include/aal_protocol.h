@@ -49,6 +49,7 @@ enum aal_key {
     AAL_K_SECCOMP = 19,       // a struct sock_filter[] program; several are installed in order
     AAL_K_MASK_PATH = 20,     // a /proc or /sys path made unreadable
     AAL_K_RO_PATH = 21,       // a /proc or /sys path made read-only
+    AAL_K_MASK_SOURCE = 27,   // a read-only empty directory bound over masked directories
     AAL_K_PID = 22,
     AAL_K_STATUS = 23,
     AAL_K_STEP = 24,
