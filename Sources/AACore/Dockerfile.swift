@@ -76,7 +76,8 @@ public struct Dockerfile: Sendable, Equatable {
             if keyword == "ARG" {
                 let (name, value) = splitAssignment(rest)
                 guard !name.isEmpty, isIdentifier(name) else { throw fail("ARG needs a name: \(rest)") }
-                let resolved = try buildArgs[name] ?? value.map { v throws(ParseError) in try expand(unquote(v)) }
+                var resolved = buildArgs[name]
+                if resolved == nil, let value { resolved = try expand(unquote(value)) }
                 args[name] = resolved ?? ""
                 if from != nil { instructions.append(Instruction(line: line, kind: .arg(name: name, defaultValue: resolved))) }
                 continue

@@ -89,8 +89,11 @@ public actor EnvironmentBuilder {
                 state.key = SHA256.hex(state.key + "\nUSER \(uid):\(gid)")
             case .workdir(let path):
                 state.workdir = state.absolute(path)
-                try layer(&state, instruction: "WORKDIR \(state.workdir)", at: at, in: layersDirectory) { dir in
-                    try FileTree.makeDirectories(dir + state.workdir, owner: (self.runtime.hostID(forInside: state.uid), self.runtime.hostID(forInside: state.gid)))
+                let owner = (runtime.hostID(forInside: state.uid), runtime.hostID(forInside: state.gid))
+                let workdir = state.workdir
+                let rootfs = state.rootfs
+                try layer(&state, instruction: "WORKDIR \(workdir)", at: at, in: layersDirectory) { dir in
+                    try FileTree.makeDirectories(self.runtime.hostPath(inLayer: dir, forInside: workdir, rootfs: rootfs), owner: owner)
                 }
             case .copy(let sources, let destination, let chown, let chmod):
                 var hasher = SHA256()
@@ -108,17 +111,20 @@ public actor EnvironmentBuilder {
                 let hostOwner = (runtime.hostID(forInside: owner.0), runtime.hostID(forInside: owner.1))
                 let rootOwner = (runtime.hostID(forInside: 0), runtime.hostID(forInside: 0))
                 let canonical = "\(instruction.kind.canonical) content=\(hasher.finalizeHex()) workdir=\(state.workdir)"
+                let rootfs = state.rootfs
                 try layer(&state, instruction: canonical, at: at, in: layersDirectory) { dir in
                     for f in files {
                         let src = task.environmentDirectory + "/" + f
-                        let target: String
+                        let inside: String
                         if intoDirectory {
-                            try FileTree.makeDirectories(dir + dest, owner: rootOwner)
-                            target = FileTree.isDirectory(src) ? dir + dest : dir + dest + "/" + (f as NSString).lastPathComponent
+                            try FileTree.makeDirectories(self.runtime.hostPath(inLayer: dir, forInside: dest, rootfs: rootfs), owner: rootOwner)
+                            inside = FileTree.isDirectory(src) ? dest : (dest == "/" ? "" : dest) + "/" + (f as NSString).lastPathComponent
                         } else {
-                            try FileTree.makeDirectories(dir + (dest as NSString).deletingLastPathComponent, owner: rootOwner)
-                            target = dir + dest
+                            let parent = (dest as NSString).deletingLastPathComponent
+                            try FileTree.makeDirectories(self.runtime.hostPath(inLayer: dir, forInside: parent, rootfs: rootfs), owner: rootOwner)
+                            inside = dest
                         }
+                        let target = self.runtime.hostPath(inLayer: dir, forInside: inside, rootfs: rootfs)
                         if FileTree.isDirectory(src) {
                             for child in FileTree.entries(src) {
                                 try FileTree.copy(src + "/" + child, to: target + "/" + child, owner: hostOwner, mode: chmod.map { mode_t($0) })
@@ -148,7 +154,6 @@ public actor EnvironmentBuilder {
             let temp = final + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             do {
                 try FileTree.makeDirectories(temp)
-                try FileTree.chownTree(temp, runtime.hostID(forInside: 0), runtime.hostID(forInside: 0))
                 try fill(temp)
             } catch {
                 try? FileTree.remove(temp)
@@ -169,15 +174,14 @@ public actor EnvironmentBuilder {
             let temp = final + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             let upper = temp + "/upper"
             do {
-                try FileTree.makeDirectories(upper)
-                try FileTree.chownTree(temp, runtime.hostID(forInside: 0), runtime.hostID(forInside: 0))
+                try FileTree.makeDirectories(temp)
             } catch {
                 throw TrialFailure(.environmentBuild, "\(at): \(error)")
             }
             var spec = SandboxSpec(environment: SandboxSpec.defaultEnvironment.filter { e in
                 !state.env.contains { $0.split(separator: "=").first == e.split(separator: "=").first }
             } + state.runEnvironment, workingDirectory: state.workdir, hostname: "aa-build", uid: state.uid, gid: state.gid)
-            if case .directory(let dir) = state.base { spec.rootfs = .directory(dir) }
+            spec.rootfs = state.rootfs
             spec.layers = state.layers
             spec.writableLayer = .directory(upper)
             spec.network = .host
@@ -206,6 +210,7 @@ public actor EnvironmentBuilder {
                 let tail = (result.stderrText + result.stdoutText).split(separator: "\n").suffix(8).joined(separator: "\n")
                 throw TrialFailure(.environmentBuild, "\(at): RUN exited with \(result.shellStatus):\n\(tail)")
             }
+            try? FileTree.remove(Self.workDirectory(upper))
             publish(temp, as: final)
         }
         state.key = key
@@ -221,7 +226,7 @@ public actor EnvironmentBuilder {
     private func resolveUser(_ spec: String, state: ImageState, at: String) throws -> (UInt32, UInt32) {
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
         func lookup(_ file: String, _ name: String) -> (UInt32, UInt32)? {
-            for path in state.lookupPaths(file) {
+            for path in state.lookupPaths(file, runtime: runtime) {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
                 for line in text.split(separator: "\n") {
                     let f = line.split(separator: ":", omittingEmptySubsequences: false)
@@ -248,8 +253,11 @@ public actor EnvironmentBuilder {
     }
 
     private func isDirectory(_ path: String, state: ImageState) -> Bool {
-        state.lookupPaths(path).contains { FileTree.isDirectory($0) }
+        state.lookupPaths(path, runtime: runtime).contains { FileTree.isDirectory($0) }
     }
+
+    /// The overlay work directory the runtime keeps next to a writable layer.
+    static func workDirectory(_ upper: String) -> String { upper + ".work" }
 
     /// Expands `*`, `?` and `[...]` in a COPY source, relative to the context directory.
     private func expandGlob(_ pattern: String, in context: String) -> [String] {
@@ -305,13 +313,10 @@ struct ImageState {
         return "/" + parts.joined(separator: "/")
     }
 
+    var rootfs: SandboxSpec.Rootfs { base.rootfs }
+
     /// Where a path inside the image may live on the host, top layer first.
-    func lookupPaths(_ path: String) -> [String] {
-        var out = layers.map { $0 + path }
-        switch base {
-        case .host: out.append(path)
-        case .directory(let d): out.append(d + path)
-        }
-        return out
+    func lookupPaths(_ path: String, runtime: SandboxRuntime) -> [String] {
+        ImageMap.hostPaths(forInside: path, layers: layers, base: base, runtime: runtime)
     }
 }

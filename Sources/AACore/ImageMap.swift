@@ -1,3 +1,4 @@
+import AASandbox
 import Foundation
 import Glibc
 
@@ -12,12 +13,30 @@ public struct ImageMap: Sendable, Equatable {
         /// A root filesystem directory.
         case directory(String)
 
+        /// The sandbox rootfs for this base.
+        public var rootfs: SandboxSpec.Rootfs {
+            switch self {
+            case .host: return .host
+            case .directory(let d): return .directory(d)
+            }
+        }
+
         public var description: String {
             switch self {
             case .host: return "the default base (the host's Debian system, read-only)"
             case .directory(let d): return d
             }
         }
+    }
+
+    /// Where a path inside an image made of `layers` (top first) on `base` may live on the host, top first.
+    public static func hostPaths(forInside path: String, layers: [String], base: Base, runtime: SandboxRuntime) -> [String] {
+        var out = layers.map { runtime.hostPath(inLayer: $0, forInside: path, rootfs: base.rootfs) }
+        switch base {
+        case .host: out.append(path)
+        case .directory(let d): out.append(d + path)
+        }
+        return out
     }
 
     /// A resolved image: the base, and the warning to show when it is a substitution.

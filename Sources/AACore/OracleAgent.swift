@@ -1,3 +1,5 @@
+import AAAnalytics
+import AASandbox
 import Foundation
 
 /// Harbor's `oracle`: runs the task's reference solution, `(/solution/solve.sh) > /logs/agent/oracle.txt 2>&1`,

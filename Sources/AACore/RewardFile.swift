@@ -48,7 +48,7 @@ public enum RewardFile {
         var bytes = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
         while total < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
             if n <= 0 { break }
             total += n
         }

@@ -140,7 +140,9 @@ extension TaskConfig {
             "schema_version", "version", "source", "multi_step_reward_strategy", "artifacts", "task", "metadata",
             "verifier", "agent", "solution", "environment", "steps",
         ])
-        if let v = try r.string("schema_version") ?? r.string("version") {
+        var declared = try r.string("schema_version")
+        if declared == nil { declared = try r.string("version") }
+        if let v = declared {
             guard v.hasPrefix("1.") || v == "1" else {
                 throw r.error(r.values["schema_version"] != nil ? "schema_version" : "version", "schema \(v) is not supported (1.x is)")
             }

@@ -6,7 +6,7 @@ public final class TrialLog: Sendable {
     private let handle: Mutex<FileHandle?>
 
     public init(path: String) {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         handle = Mutex(FileHandle(forWritingAtPath: path))
         handle.withLock { _ = try? $0?.seekToEnd() }
     }

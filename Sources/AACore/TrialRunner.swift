@@ -60,15 +60,10 @@ public struct TrialRunner: Sendable {
         let log = TrialLog(path: dir + "/trial.log")
         defer { log.close() }
         log.write("trial \(placement.trialName): task \(task.name), agent \(agent.name), attempt \(placement.attempt)")
-        let trace: TraceRecorder?
-        do {
-            try FileManager.default.createDirectory(atPath: dir + "/agent", withIntermediateDirectories: true)
-            trace = try TraceRecorder(path: dir + "/agent/trace.aatrace")
-        } catch {
-            trace = nil
-            log.write("cannot open the trace: \(error)")
-        }
-        trace?.record(.trialStart) {
+        try? FileManager.default.createDirectory(atPath: dir + "/agent", withIntermediateDirectories: true)
+        let trace = TraceRecorder(path: dir + "/agent/trace.aatrace")
+        if let problem = trace.openError { log.write("cannot open the trace: \(problem)") }
+        trace.record(.trialStart) {
             $0.task = task.name
             $0.trial = placement.trialName
             $0.agent = agent.name
@@ -93,7 +88,7 @@ public struct TrialRunner: Sendable {
         try? FileTree.remove(stage)
         handBack(dir)
         if cancelled {
-            trace?.close()
+            trace.close()
             log.write("cancelled")
             throw CancellationError()
         }
@@ -104,27 +99,27 @@ public struct TrialRunner: Sendable {
                 exceptionType: failure.kind.rawValue, exceptionMessage: failure.message,
                 exceptionTraceback: "\(failure.kind.rawValue): \(failure.message)", occurredAt: ISOTime.string(finished))
             try? "\(failure.kind.rawValue): \(failure.message)\n".write(toFile: dir + "/exception.txt", atomically: true, encoding: .utf8)
-            trace?.record(.error) {
+            trace.record(.error) {
                 $0.category = failure.kind.rawValue
                 $0.message = String(failure.message.prefix(2000))
             }
         }
         if let rewards = record.verifierResult?.rewards {
-            trace?.record(.reward) { $0.reward = rewards["reward"] ?? record.reward }
+            trace.record(.reward) { $0.reward = rewards["reward"] ?? record.reward }
         }
         record.environmentSetup = phases.environment
         record.agentSetup = phases.agentSetup
         record.agentExecution = phases.agent
         record.verifier = phases.verifier
         record.finishedAt = ISOTime.string(finished)
-        trace?.record(.trialEnd) {
+        trace.record(.trialEnd) {
             $0.task = task.name
             $0.trial = placement.trialName
             $0.exception = failure?.kind.rawValue
             $0.durationSeconds = finished.timeIntervalSince(started)
             $0.reward = record.verifierResult?.rewards.map { _ in record.reward }
         }
-        trace?.close()
+        trace.close()
         log.write("finished: reward \(record.verifierResult?.rewards.map { "\($0)" } ?? "none")")
         try? JSONFile.write(record, to: dir + "/result.json")
         return record
@@ -138,7 +133,7 @@ public struct TrialRunner: Sendable {
     }
 
     private func execute(task: TaskDefinition, agent: any TrialAgent, options: AgentRegistry.Options, dir: String,
-                         stage: String, trace: TraceRecorder?, log: TrialLog, record: inout TrialResultRecord,
+                         stage: String, trace: TraceRecorder, log: TrialLog, record: inout TrialResultRecord,
                          phases: inout Phases) async throws {
         try checkSupported(task)
         let envStart = Date()
@@ -165,11 +160,11 @@ public struct TrialRunner: Sendable {
                 try FileTree.copy(task.solutionDirectory, to: stage + "/solution", owner: root)
                 chmod(stage + "/solution/solve.sh", 0o755)
             }
-        } catch let e as FileTree.Failure {
-            throw TrialFailure(.sandbox, "preparing the trial folder: \(e)")
+        } catch {
+            throw TrialFailure(.sandbox, "preparing the trial folder: \(error)")
         }
         var spec = SandboxSpec(hostname: "aa-trial")
-        if case .directory(let d) = environment.base { spec.rootfs = .directory(d) }
+        spec.rootfs = environment.base.rootfs
         spec.layers = environment.layers
         let taskEnv = try EnvTemplate.expand(task.config.environment.env, field: "environment.env", task: task.name)
         spec.environment = Self.merge(SandboxSpec.defaultEnvironment, environment.environment, taskEnv)
@@ -207,7 +202,7 @@ public struct TrialRunner: Sendable {
     }
 
     private func runInside(_ sandbox: Sandbox, task: TaskDefinition, agent: any TrialAgent, options: AgentRegistry.Options,
-                           dir: String, stage: String, trace: TraceRecorder?, log: TrialLog, record: inout TrialResultRecord,
+                           dir: String, stage: String, trace: TraceRecorder, log: TrialLog, record: inout TrialResultRecord,
                            phases: inout Phases, workdir: String, envStart: Date, agentUser: (UInt32, UInt32),
                            verifierUser: (UInt32, UInt32), environment: PreparedEnvironment) async throws {
         let prepare = try await sandbox.exec(ExecRequest(.argv(["mkdir", "-p", workdir]), workingDirectory: "/", timeoutSeconds: 30))
@@ -228,7 +223,7 @@ public struct TrialRunner: Sendable {
                                    uid: agentUser.0, gid: agentUser.1)
         let timeout = settings.agentTimeout(task.config)
         let context = AgentContext(instruction: task.instruction, task: task, session: session,
-                                   trace: trace ?? (try TraceRecorder(path: "/dev/null")),
+                                   trace: trace,
                                    logsDirectory: dir + "/agent", timeoutSeconds: timeout, logger: logger)
         let agentStart = Date()
         log.write("agent \(agent.name) starts" + (timeout.map { " (timeout \(Int($0)) s)" } ?? ""))
@@ -312,8 +307,8 @@ public struct TrialRunner: Sendable {
             chmod(stage + "/tests/test.sh", 0o755)
             lchown(verifierDir, runtime.hostID(forInside: user.0), runtime.hostID(forInside: user.1))
             chmod(verifierDir, 0o777)
-        } catch let e as FileTree.Failure {
-            throw TrialFailure(.sandbox, "preparing verification: \(e)")
+        } catch {
+            throw TrialFailure(.sandbox, "preparing verification: \(error)")
         }
         var env = try EnvTemplate.expand(task.config.verifier.env, field: "verifier.env", task: task.name)
         for (k, v) in settings.verifierEnv { env[k] = v }
@@ -397,9 +392,7 @@ public struct TrialRunner: Sendable {
     private func userIDs(_ user: String?, environment: PreparedEnvironment, field: String, task: TaskDefinition) throws -> (UInt32, UInt32) {
         guard let user else { return (environment.uid, environment.gid) }
         if let id = UInt32(user) { return (id, id) }
-        var paths = environment.layers.map { $0 + "/etc/passwd" }
-        if case .directory(let d) = environment.base { paths.append(d + "/etc/passwd") } else { paths.append("/etc/passwd") }
-        for path in paths {
+        for path in ImageMap.hostPaths(forInside: "/etc/passwd", layers: environment.layers, base: environment.base, runtime: runtime) {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: ":", omittingEmptySubsequences: false)
