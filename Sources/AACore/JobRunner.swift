@@ -1,3 +1,4 @@
+import AASandbox
 import Foundation
 import Logging
 
@@ -43,6 +44,10 @@ public struct JobRunner: Sendable {
     public func run(_ spec: JobSpec, events: @escaping @Sendable (JobEvent) -> Void = { _ in }) async throws -> JobOutcome {
         let jobsDir = URL(fileURLWithPath: spec.jobsDirectory).standardizedFileURL.path
         let jobDir = jobsDir + "/" + spec.jobName
+        let stage = URL(fileURLWithPath: trialRunner.runtime.configuration.stageDirectory).standardizedFileURL.path
+        if jobsDir == stage || jobsDir.hasPrefix(stage + "/") {
+            throw JobError("the jobs directory \(jobsDir) is under \(stage), which sandboxes cannot mount from; choose another -o")
+        }
         try FileManager.default.createDirectory(atPath: jobsDir, withIntermediateDirectories: true)
         let ledger = try Ledger(path: Self.ledgerPath(jobsDirectory: jobsDir))
         let agent = try AgentRegistry.make(spec.agentName, options: spec.agentOptions)
@@ -116,6 +121,7 @@ public struct JobRunner: Sendable {
                 }
             }
         }
+        try? FileTree.remove(jobDir + "/.aa-stage")
         let remaining = try ledger.slots(job: spec.jobName).contains { $0.status != .done }
         let cancelled = Task.isCancelled || remaining
         if !cancelled { try ledger.finishJob(spec.jobName) }
