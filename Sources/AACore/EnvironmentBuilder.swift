@@ -13,6 +13,7 @@ public actor EnvironmentBuilder {
     private let runtime: SandboxRuntime
     private let logger: Logger
     private var inFlight: [String: Task<PreparedEnvironment, any Error>] = [:]
+    private var warned: Set<String> = []
 
     public init(cacheDirectory: String, imageMap: ImageMap, runtime: SandboxRuntime, logger: Logger) {
         self.cacheDirectory = cacheDirectory
@@ -37,6 +38,7 @@ public actor EnvironmentBuilder {
         inFlight[task.directory] = job
         do {
             let env = try await job.value
+            for w in env.warnings where warned.insert(w).inserted { logger.warning("\(w)") }
             return env
         } catch {
             inFlight[task.directory] = nil

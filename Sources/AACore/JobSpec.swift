@@ -59,6 +59,18 @@ public struct JobSpec: Sendable {
                       parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
+    /// The default job name, with a numeric suffix when a job of that name already exists in `jobsDirectory`.
+    public static func freshJobName(in jobsDirectory: String, date: Date = Date()) -> String {
+        let base = defaultJobName(date)
+        var name = base
+        var n = 2
+        while FileManager.default.fileExists(atPath: jobsDirectory + "/" + name) {
+            name = "\(base)-\(n)"
+            n += 1
+        }
+        return name
+    }
+
     var configRecord: JobConfigRecord {
         JobConfigRecord(
             jobName: jobName, jobsDir: jobsDirectory, nAttempts: attempts, timeoutMultiplier: settings.timeoutMultiplier,

@@ -137,7 +137,7 @@ struct RunCommand: AsyncParsableCommand {
         let options = AgentRegistry.Options(model: model, kwargs: try keyValues(agentKwargs, option: "--ak"),
                                             env: try keyValues(agentEnv, option: "--ae"))
         let spec = JobSpec(
-            jobName: jobName ?? JobSpec.defaultJobName(), jobsDirectory: jobsDir, datasetPath: path, tasks: tasks,
+            jobName: jobName ?? JobSpec.freshJobName(in: jobsDir), jobsDirectory: jobsDir, datasetPath: path, tasks: tasks,
             agentName: agent, agentOptions: options, attempts: nAttempts, concurrency: nConcurrent, maxRetries: maxRetries,
             retryInclude: retryInclude.isEmpty ? nil : Set(retryInclude.map(TrialFailure.Kind.init(rawValue:))),
             retryExclude: retryExclude.isEmpty ? TrialFailure.Kind.notRetriedByDefault : Set(retryExclude.map(TrialFailure.Kind.init(rawValue:))),

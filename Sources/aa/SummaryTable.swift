@@ -26,6 +26,12 @@ enum SummaryTable {
         for t in trials { if let e = t.exceptionInfo { errorCounts[e.exceptionType, default: 0] += 1 } }
         if !errorCounts.isEmpty {
             out += "errors: " + errorCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+            var shown = Set<String>()
+            for t in trials.sorted(by: { $0.trialName < $1.trialName }) {
+                guard let e = t.exceptionInfo, shown.insert(e.exceptionType).inserted else { continue }
+                let first = e.exceptionMessage.split(separator: "\n").prefix(3).joined(separator: " | ")
+                out += "  \(e.exceptionType) in \(t.trialName): \(first.prefix(300))\n"
+            }
         }
         out += "job folder: \(jobDirectory)\n"
         if cancelled { out += "stopped before the end: run the same command (same --job-name) to resume\n" }
