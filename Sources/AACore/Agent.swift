@@ -61,14 +61,15 @@ public struct AgentSession: Sendable {
     public let environment: [String]
     let uid: UInt32
     let gid: UInt32
+    /// The image's shell: bash when it has one, else sh.
+    let shell: String
 
     /// Runs `bash -c command` (sh when the image has no bash).
     public func exec(_ command: String, environment extra: [String: String] = [:], workingDirectory: String? = nil,
                      timeoutSeconds: Double? = nil, stdin: [UInt8]? = nil) async throws -> ExecResult {
         var env = environment
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { env.append("\(k)=\(v)") }
-        let shell = "if command -v bash >/dev/null 2>&1; then exec bash -c \"$0\"; else exec sh -c \"$0\"; fi"
-        var request = ExecRequest(.argv(["/bin/sh", "-c", shell, command]), stdin: stdin, environment: env,
+        var request = ExecRequest(.argv([shell, "-c", command]), stdin: stdin, environment: env,
                                   workingDirectory: workingDirectory ?? self.workingDirectory, timeoutSeconds: timeoutSeconds)
         request.uid = uid
         request.gid = gid

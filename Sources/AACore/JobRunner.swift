@@ -102,7 +102,10 @@ public struct JobRunner: Sendable {
         var done = total - pending.count
         events(.started(jobDirectory: jobDir, total: total, alreadyDone: done, resumed: resumed))
 
-        let context = SlotContext(spec: spec, jobID: jobID, jobDir: jobDir, ledger: ledger, agent: agent, log: log)
+        var checksums: [String: String] = [:]
+        for task in spec.tasks where pending.contains(where: { $0.task == task.name }) { checksums[task.name] = TaskChecksum.of(task.directory) }
+        let context = SlotContext(spec: spec, jobID: jobID, jobDir: jobDir, ledger: ledger, agent: agent, log: log, checksums: checksums)
+        var results = JobResults(context: context, startedAt: startedAt)
         await withTaskGroup(of: TrialResultRecord?.self) { group in
             var queue = pending[...]
             var running = 0
@@ -117,7 +120,8 @@ public struct JobRunner: Sendable {
                 if let record = finished {
                     done += 1
                     events(.trialFinished(record, done: done, total: total))
-                    _ = try? writeJobResult(context: context, startedAt: startedAt, finished: false)
+                    results.add(record)
+                    results.writeIfDue()
                 }
             }
         }
@@ -125,7 +129,7 @@ public struct JobRunner: Sendable {
         let remaining = try ledger.slots(job: spec.jobName).contains { $0.status != .done }
         let cancelled = Task.isCancelled || remaining
         if !cancelled { try ledger.finishJob(spec.jobName) }
-        let result = try writeJobResult(context: context, startedAt: startedAt, finished: !cancelled)
+        let result = try results.write(finished: !cancelled)
         log.write(cancelled ? "stopped; run the same command again to resume" : "job finished")
         return JobOutcome(result: result, jobDirectory: jobDir, cancelled: cancelled)
     }
@@ -137,6 +141,7 @@ public struct JobRunner: Sendable {
         var ledger: Ledger
         var agent: any TrialAgent
         var log: TrialLog
+        var checksums: [String: String]
     }
 
     /// Runs one slot with retries; nil when it was cancelled (its folder removed, the slot pending again).
@@ -152,7 +157,8 @@ public struct JobRunner: Sendable {
                 return nil
             }
             events(.trialStarted(task: task.name, trialName: name))
-            let placement = TrialRunner.Placement(jobID: c.jobID, jobDirectory: c.jobDir, trialName: name, attempt: slot.attempt)
+            let placement = TrialRunner.Placement(jobID: c.jobID, jobDirectory: c.jobDir, trialName: name, attempt: slot.attempt,
+                                                  taskChecksum: c.checksums[task.name] ?? "")
             let record: TrialResultRecord
             do {
                 record = try await trialRunner.run(task: task, agent: c.agent, agentOptions: c.spec.agentOptions, placement: placement)
@@ -190,30 +196,54 @@ public struct JobRunner: Sendable {
         return safe + "__" + String((0..<7).map { _ in alphabet.randomElement()! })
     }
 
-    /// Rebuilds `<job>/result.json` from the ledger and the finished trials' result files.
-    @discardableResult
-    func writeJobResult(context c: SlotContext, startedAt: String, finished: Bool) throws -> JobResultRecord {
-        let slots = try c.ledger.slots(job: c.spec.jobName)
-        var trials: [TrialResultRecord] = []
-        for slot in slots where slot.status == .done {
-            guard let name = slot.trialName,
-                  let record = try? JSONFile.read(TrialResultRecord.self, from: c.jobDir + "/" + name + "/result.json") else { continue }
-            trials.append(record)
+    /// `<job>/result.json`, kept from the trials' records: read once from disk for trials finished
+    /// before (a resumed job), then added as trials finish; rewritten at most every few seconds.
+    struct JobResults {
+        let context: SlotContext
+        let startedAt: String
+        var records: [String: TrialResultRecord] = [:]
+        var lastWrite = Date.distantPast
+        static let interval: TimeInterval = 2
+
+        init(context: SlotContext, startedAt: String) {
+            self.context = context
+            self.startedAt = startedAt
+            for slot in (try? context.ledger.slots(job: context.spec.jobName)) ?? [] where slot.status == .done {
+                guard let name = slot.trialName,
+                      let record = try? JSONFile.read(TrialResultRecord.self, from: context.jobDir + "/" + name + "/result.json") else { continue }
+                records[name] = record
+            }
         }
-        let dataset = (c.spec.datasetPath as NSString).lastPathComponent
-        let key = [c.spec.agentName, c.spec.agentOptions.model, dataset].compactMap { $0 }.joined(separator: "__")
-        let stats = JobStats(
-            nCompletedTrials: trials.count, nErroredTrials: trials.filter { $0.exceptionInfo != nil }.count,
-            nRunningTrials: slots.filter { $0.status == .running }.count,
-            nPendingTrials: slots.filter { $0.status == .pending }.count,
-            nCancelledTrials: finished ? 0 : slots.filter { $0.status != .done }.count,
-            nRetries: slots.map(\.retries).reduce(0, +),
-            evals: trials.isEmpty ? [:] : [key: Self.evalStats(trials, attempts: c.spec.attempts)])
-        let now = ISOTime.string(Date())
-        let result = JobResultRecord(id: c.jobID, startedAt: startedAt, updatedAt: now, finishedAt: finished ? now : nil,
-                                     nTotalTrials: slots.count, stats: stats, trialResults: trials)
-        try JSONFile.write(result, to: c.jobDir + "/result.json")
-        return result
+
+        mutating func add(_ record: TrialResultRecord) { records[record.trialName] = record }
+
+        mutating func writeIfDue() {
+            guard Date().timeIntervalSince(lastWrite) >= Self.interval else { return }
+            _ = try? write(finished: false)
+        }
+
+        @discardableResult
+        mutating func write(finished: Bool) throws -> JobResultRecord {
+            lastWrite = Date()
+            let c = context
+            let slots = try c.ledger.slots(job: c.spec.jobName)
+            let done = Set(slots.compactMap { $0.status == .done ? $0.trialName : nil })
+            let trials = records.values.filter { done.contains($0.trialName) }.sorted { $0.startedAt < $1.startedAt }
+            let dataset = (c.spec.datasetPath as NSString).lastPathComponent
+            let key = [c.spec.agentName, c.spec.agentOptions.model, dataset].compactMap { $0 }.joined(separator: "__")
+            let stats = JobStats(
+                nCompletedTrials: trials.count, nErroredTrials: trials.filter { $0.exceptionInfo != nil }.count,
+                nRunningTrials: slots.filter { $0.status == .running }.count,
+                nPendingTrials: slots.filter { $0.status == .pending }.count,
+                nCancelledTrials: finished ? 0 : slots.filter { $0.status != .done }.count,
+                nRetries: slots.map(\.retries).reduce(0, +),
+                evals: trials.isEmpty ? [:] : [key: JobRunner.evalStats(trials, attempts: c.spec.attempts)])
+            let now = ISOTime.string(Date())
+            let result = JobResultRecord(id: c.jobID, startedAt: startedAt, updatedAt: now, finishedAt: finished ? now : nil,
+                                         nTotalTrials: slots.count, stats: stats, trialResults: trials)
+            try JSONFile.write(result, to: c.jobDir + "/result.json")
+            return result
+        }
     }
 
     /// Harbor's per-eval statistics: mean reward, pass@k, trials by reward and by exception.

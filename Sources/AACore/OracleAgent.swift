@@ -22,7 +22,7 @@ public struct OracleAgent: TrialAgent {
             environment[k] = v
         }
         for (k, v) in env { environment[k] = v }
-        let command = "chmod +x /solution/solve.sh 2>/dev/null; (/solution/solve.sh) > /logs/agent/oracle.txt 2>&1"
+        let command = "(/solution/solve.sh) > /logs/agent/oracle.txt 2>&1"
         let started = Date()
         context.trace.record(.toolCall, step: 1) {
             $0.tool = "bash"

@@ -27,11 +27,14 @@ public struct TrialRunner: Sendable {
         public var jobDirectory: String
         public var trialName: String
         public var attempt: Int
-        public init(jobID: String, jobDirectory: String, trialName: String, attempt: Int) {
+        /// The task folder's checksum (computed once per job).
+        public var taskChecksum: String
+        public init(jobID: String, jobDirectory: String, trialName: String, attempt: Int, taskChecksum: String) {
             self.jobID = jobID
             self.jobDirectory = jobDirectory
             self.trialName = trialName
             self.attempt = attempt
+            self.taskChecksum = taskChecksum
         }
     }
 
@@ -45,7 +48,7 @@ public struct TrialRunner: Sendable {
         var record = TrialResultRecord(
             id: UUID().uuidString.lowercased(), taskName: task.name, trialName: placement.trialName,
             trialURI: URL(fileURLWithPath: dir).absoluteString, taskID: .init(path: task.directory), source: nil,
-            taskChecksum: TaskChecksum.of(task.directory),
+            taskChecksum: placement.taskChecksum,
             config: TrialConfigRecord(
                 task: .init(path: task.directory), trialName: placement.trialName, trialsDir: placement.jobDirectory,
                 timeoutMultiplier: settings.timeoutMultiplier, agentTimeoutMultiplier: settings.agentTimeoutMultiplier,
@@ -190,23 +193,45 @@ public struct TrialRunner: Sendable {
         do { sandbox = try await Sandbox.create(spec, runtime: runtime) } catch {
             throw TrialFailure(.sandbox, "creating the sandbox: \(error)")
         }
+        let inside: InsideOutcome
         do {
-            try await runInside(sandbox, task: task, agent: agent, options: options, dir: dir, stage: stage, trace: trace,
-                                log: log, record: &record, phases: &phases, workdir: workdir, envStart: envStart,
-                                agentUser: agentUser, verifierUser: verifierUser, environment: environment)
+            inside = try await runInside(sandbox, task: task, agent: agent, options: options, dir: dir, stage: stage, trace: trace,
+                                         log: log, record: &record, phases: &phases, workdir: workdir, envStart: envStart,
+                                         agentUser: agentUser, verifierUser: verifierUser, environment: environment)
         } catch {
             await sandbox.destroy()
             throw error
         }
+        // Nothing is left running once destroy returns: only then is the verifier's folder read.
         await sandbox.destroy()
+        lchown(dir + "/verifier", 0, 0)
+        chmod(dir + "/verifier", 0o755)
+        if let run = inside.verifier {
+            if run.result.timedOut { throw TrialFailure(.verifierTimeout, "test.sh ran past its timeout of \(Int(run.timeout)) s") }
+            log.write("test.sh exited with \(run.result.shellStatus)")
+            record.verifierResult = VerifierResultRecord(rewards: try RewardFile.read(verifierDirectory: dir + "/verifier"))
+        }
+        if let failure = inside.agentFailure { throw failure }
+    }
+
+    /// What happened inside the sandbox: the verifier's run (nil when verification is off) and the agent's failure.
+    struct InsideOutcome {
+        var verifier: (result: ExecResult, timeout: Double)?
+        var agentFailure: TrialFailure?
     }
 
     private func runInside(_ sandbox: Sandbox, task: TaskDefinition, agent: any TrialAgent, options: AgentRegistry.Options,
                            dir: String, stage: String, trace: TraceRecorder, log: TrialLog, record: inout TrialResultRecord,
                            phases: inout Phases, workdir: String, envStart: Date, agentUser: (UInt32, UInt32),
-                           verifierUser: (UInt32, UInt32), environment: PreparedEnvironment) async throws {
-        let prepare = try await sandbox.exec(ExecRequest(.argv(["mkdir", "-p", workdir]), workingDirectory: "/", timeoutSeconds: 30))
-        guard prepare.shellStatus == 0 else { throw TrialFailure(.sandbox, "cannot create the workdir \(workdir): \(prepare.stderrText)") }
+                           verifierUser: (UInt32, UInt32), environment: PreparedEnvironment) async throws -> InsideOutcome {
+        let inImage = { (path: String) in
+            ImageMap.hostPaths(forInside: path, layers: environment.layers, base: environment.base, runtime: self.runtime)
+        }
+        if !inImage(workdir).contains(where: FileTree.isDirectory) {
+            let made = try await sandbox.exec(ExecRequest(.argv(["mkdir", "-p", workdir]), workingDirectory: "/", timeoutSeconds: 30))
+            guard made.shellStatus == 0 else { throw TrialFailure(.sandbox, "cannot create the workdir \(workdir): \(made.stderrText)") }
+        }
+        let shell = ["/bin/bash", "/usr/bin/bash"].first { inImage($0).contains(where: FileTree.exists) } ?? "/bin/sh"
         if let upload = environment.uploadDirectory {
             try await uploadDirectory(upload, into: workdir, sandbox: sandbox)
         }
@@ -220,7 +245,7 @@ public struct TrialRunner: Sendable {
 
         // Agent phase.
         let session = AgentSession(sandbox: sandbox, workingDirectory: workdir, environment: sandbox.spec.environment,
-                                   uid: agentUser.0, gid: agentUser.1)
+                                   uid: agentUser.0, gid: agentUser.1, shell: shell)
         let timeout = settings.agentTimeout(task.config)
         let context = AgentContext(instruction: task.instruction, task: task, session: session,
                                    trace: trace,
@@ -249,14 +274,15 @@ public struct TrialRunner: Sendable {
         if let agentFailure { log.write("agent: \(agentFailure)") } else { log.write("agent finished") }
 
         // Verification.
+        var verifier: (result: ExecResult, timeout: Double)?
         if !settings.disableVerification {
             let verifierStart = Date()
-            record.verifierResult = try await verify(task, sandbox: sandbox, dir: dir, stage: stage, workdir: workdir,
-                                                     user: verifierUser, log: log)
+            verifier = try await verify(task, sandbox: sandbox, dir: dir, stage: stage, workdir: workdir, user: verifierUser,
+                                        shell: shell, log: log)
             phases.verifier = TimingInfo(startedAt: ISOTime.string(verifierStart), finishedAt: ISOTime.string(Date()))
         }
         try await collectArtifacts(task, sandbox: sandbox, dir: dir)
-        if let agentFailure { throw agentFailure }
+        return InsideOutcome(verifier: verifier, agentFailure: agentFailure)
     }
 
     enum AgentOutcomeKind: Sendable {
@@ -297,8 +323,9 @@ public struct TrialRunner: Sendable {
         }
     }
 
+    /// Hands /tests and /logs/verifier to the verifier and runs test.sh; the reward is read after the sandbox is gone.
     private func verify(_ task: TaskDefinition, sandbox: Sandbox, dir: String, stage: String, workdir: String,
-                        user: (UInt32, UInt32), log: TrialLog) async throws -> VerifierResultRecord {
+                        user: (UInt32, UInt32), shell: String, log: TrialLog) async throws -> (result: ExecResult, timeout: Double) {
         let verifierDir = dir + "/verifier"
         do {
             try FileTree.clear(verifierDir)
@@ -314,20 +341,12 @@ public struct TrialRunner: Sendable {
         for (k, v) in settings.verifierEnv { env[k] = v }
         let timeout = settings.verifierTimeout(task.config)
         var request = ExecRequest(
-            .argv(["/bin/sh", "-c", "(/tests/test.sh) > /logs/verifier/test-stdout.txt 2>&1"]),
+            .argv([shell, "-c", "(/tests/test.sh) > /logs/verifier/test-stdout.txt 2>&1"]),
             environment: Self.merge(sandbox.spec.environment, [], env), workingDirectory: workdir, timeoutSeconds: timeout)
         request.uid = user.0
         request.gid = user.1
         log.write("verifier starts (timeout \(Int(timeout)) s)")
-        let result: ExecResult
-        do { result = try await sandbox.exec(request) } catch { throw TrialFailure(.sandbox, "running the verifier: \(error)") }
-        try? await sandbox.killAll()
-        // The verifier's folder goes back to the host before it is read.
-        lchown(verifierDir, 0, 0)
-        chmod(verifierDir, 0o755)
-        if result.timedOut { throw TrialFailure(.verifierTimeout, "test.sh ran past its timeout of \(Int(timeout)) s") }
-        log.write("test.sh exited with \(result.shellStatus)")
-        return VerifierResultRecord(rewards: try RewardFile.read(verifierDirectory: verifierDir))
+        do { return (try await sandbox.exec(request), timeout) } catch { throw TrialFailure(.sandbox, "running the verifier: \(error)") }
     }
 
     private func collectArtifacts(_ task: TaskDefinition, sandbox: Sandbox, dir: String) async throws {
