@@ -73,7 +73,7 @@ public actor EnvironmentBuilder {
             throw TrialFailure(.unsupportedTask, "environment/Dockerfile line \(dockerfile.fromLine): \(error)")
         }
         var state = ImageState(base: resolution.base)
-        state.key = SHA256.hex("base \(resolution.base) \(dockerfile.baseImage)")
+        state.key = SHA256.hex("base \(resolution.base) \(dockerfile.baseImage) \(Self.fingerprint(resolution.base))")
         let deadline = Date().addingTimeInterval(task.config.environment.buildTimeoutSec * timeoutMultiplier)
         let layersDirectory = cacheDirectory + "/layers"
         do { try FileTree.makeDirectories(layersDirectory) } catch { throw buildError("cache: \(error)") }
@@ -217,6 +217,19 @@ public actor EnvironmentBuilder {
         }
         state.key = key
         state.layers.insert(final + "/upper", at: 0)
+    }
+
+    /// What changes when the base's content changes: its package database for the host base, its
+    /// root directory's modification time for a rootfs directory. Part of every layer key.
+    static func fingerprint(_ base: ImageMap.Base) -> String {
+        let path: String
+        switch base {
+        case .host: path = "/var/lib/dpkg/status"
+        case .directory(let d): path = d
+        }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "none" }
+        return "\(st.st_size)-\(st.st_mtim.tv_sec)-\(st.st_mtim.tv_nsec)"
     }
 
     /// Atomically moves a finished layer into place; a concurrent builder that got there first wins.

@@ -66,8 +66,13 @@ public struct JobRunner: Sendable {
             guard stored.agents.first?.name == spec.agentName else {
                 throw JobError("job \(spec.jobName) was started with agent \(stored.agents.first?.name ?? "?"), not \(spec.agentName); use another --job-name")
             }
-            for name in Set(stored.tasks) where tasksByName[name] == nil {
-                throw JobError("job \(spec.jobName) includes task \(name), which is not in \(spec.datasetPath)")
+            guard stored.nAttempts == spec.attempts else {
+                throw JobError("job \(spec.jobName) was started with \(stored.nAttempts) attempts per task, not \(spec.attempts); resume it with the same -k")
+            }
+            guard Set(stored.tasks) == Set(spec.tasks.map(\.name)) else {
+                let missing = Set(stored.tasks).subtracting(spec.tasks.map(\.name)).sorted()
+                let added = Set(spec.tasks.map(\.name)).subtracting(stored.tasks).sorted()
+                throw JobError("job \(spec.jobName) was started with other tasks (missing now: \(missing), new: \(added)); resume it with the same -p and filters")
             }
             jobID = existing.jobID
             startedAt = existing.startedAt

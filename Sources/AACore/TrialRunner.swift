@@ -195,12 +195,22 @@ public struct TrialRunner: Sendable {
         }
         let inside: InsideOutcome
         do {
-            inside = try await runInside(sandbox, task: task, agent: agent, options: options, dir: dir, stage: stage, trace: trace,
-                                         log: log, record: &record, phases: &phases, workdir: workdir, envStart: envStart,
-                                         agentUser: agentUser, verifierUser: verifierUser, environment: environment)
+            // Cancelling the trial (Ctrl-C) tears the sandbox down, so whatever runs in it returns at once.
+            inside = try await withTaskCancellationHandler {
+                try await runInside(sandbox, task: task, agent: agent, options: options, dir: dir, stage: stage, trace: trace,
+                                    log: log, record: &record, phases: &phases, workdir: workdir, envStart: envStart,
+                                    agentUser: agentUser, verifierUser: verifierUser, environment: environment)
+            } onCancel: {
+                Task { await sandbox.destroy() }
+            }
         } catch {
             await sandbox.destroy()
+            if Task.isCancelled { throw CancellationError() }
             throw error
+        }
+        if Task.isCancelled {
+            await sandbox.destroy()
+            throw CancellationError()
         }
         // Nothing is left running once destroy returns: only then is the verifier's folder read.
         await sandbox.destroy()
