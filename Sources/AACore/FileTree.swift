@@ -7,7 +7,9 @@ enum FileTree {
         var call: String
         var path: String
         var code: Int32
-        var description: String { "\(call) \(path): \(String(cString: strerror(code)))" }
+        /// Replaces the errno text when the call succeeded but the result was unusable.
+        var reason: String?
+        var description: String { "\(call) \(path): \(reason ?? String(cString: strerror(code)))" }
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -112,6 +114,29 @@ enum FileTree {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return }
         for name in entries(path) { try chownTree(path + "/" + name, uid, gid) }
+    }
+
+    /// Reads at most `limit` bytes of a regular file without following a symlink at `path`: files
+    /// that sandboxed processes could have replaced are read this way. nil when the file does not exist.
+    static func readRegularFile(_ path: String, limit: Int) throws(Failure) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw Failure(call: "open", path: path, code: errno)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Failure(call: "fstat", path: path, code: errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw Failure(call: "open", path: path, code: EINVAL, reason: "not a regular file") }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, limit - total) }
+            if n < 0 { throw Failure(call: "read", path: path, code: errno) }
+            if n == 0 { break }
+            total += n
+        }
+        return Array(bytes[0..<total])
     }
 
     /// Feeds every path, mode and file content under `path` (sorted) into a hash.

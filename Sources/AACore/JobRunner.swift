@@ -45,8 +45,10 @@ public struct JobRunner: Sendable {
         let jobsDir = URL(fileURLWithPath: spec.jobsDirectory).standardizedFileURL.path
         let jobDir = jobsDir + "/" + spec.jobName
         let stage = URL(fileURLWithPath: trialRunner.runtime.configuration.stageDirectory).standardizedFileURL.path
-        if jobsDir == stage || jobsDir.hasPrefix(stage + "/") {
-            throw JobError("the jobs directory \(jobsDir) is under \(stage), which sandboxes cannot mount from; choose another -o")
+        let cache = URL(fileURLWithPath: trialRunner.builder.cacheDirectory).standardizedFileURL.path
+        for (what, path, flag) in [("jobs directory", jobsDir, "-o"), ("layer cache", cache, "--cache-dir")]
+        where path == stage || path.hasPrefix(stage + "/") {
+            throw JobError("the \(what) \(path) is under \(stage), which sandboxes cannot mount from; choose another \(flag)")
         }
         try FileManager.default.createDirectory(atPath: jobsDir, withIntermediateDirectories: true)
         let ledger = try Ledger(path: Self.ledgerPath(jobsDirectory: jobsDir))

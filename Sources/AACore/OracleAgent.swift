@@ -29,7 +29,8 @@ public struct OracleAgent: TrialAgent {
             $0.arguments = #"{"command":"/solution/solve.sh"}"#
         }
         let result = try await context.session.exec(command, environment: environment)
-        let output = (try? String(contentsOfFile: context.logsDirectory + "/oracle.txt", encoding: .utf8)) ?? ""
+        let bytes = (try? FileTree.readRegularFile(context.logsDirectory + "/oracle.txt", limit: 1 << 20)) ?? nil
+        let output = String(decoding: bytes ?? [], as: UTF8.self)
         context.trace.record(.observation, step: 1) {
             $0.tool = "bash"
             $0.exitCode = Int(result.shellStatus)

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// Reads the verifier's reward the way Harbor does: `reward.json` (a flat map of numbers) if it
 /// exists, else `reward.txt` (one number, becoming `{"reward": n}`). Files are opened without
@@ -35,23 +34,10 @@ public enum RewardFile {
 
     /// The file's bytes (at most 1 MiB), nil when it does not exist; a symlink or non-regular file is a parse error.
     private static func contents(_ path: String) throws(TrialFailure) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw TrialFailure(.verifierOutputParse, "\((path as NSString).lastPathComponent) cannot be opened: \(String(cString: strerror(errno)))")
+        do {
+            return try FileTree.readRegularFile(path, limit: 1 << 20)
+        } catch {
+            throw TrialFailure(.verifierOutputParse, "\((path as NSString).lastPathComponent): \(error)")
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw TrialFailure(.verifierOutputParse, "\((path as NSString).lastPathComponent) is not a regular file")
-        }
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
-        while total < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n <= 0 { break }
-            total += n
-        }
-        return Array(bytes[0..<total])
     }
 }

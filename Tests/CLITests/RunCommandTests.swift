@@ -138,6 +138,16 @@ struct RunCommandTests {
         #expect(jobs.exceptionType("w", none) == "RewardFileNotFoundError")
     }
 
+    @Test func prebuiltImagesGetTheEnvironmentFolderWorkdirAndEnv() throws {
+        let jobs = JobsDirectory()
+        let r = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "prebuilt-image", "-o", jobs.path,
+                                           "--job-name", "p", "-q"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let trial = try #require(jobs.trials("p").first)
+        #expect(jobs.exceptionType("p", trial) == nil)
+        #expect(jobs.reward("p", trial) == 1)
+    }
+
     @Test func attemptsMultiplyTrials() throws {
         let jobs = JobsDirectory()
         _ = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "slow", "-k", "3", "-n", "3",
