@@ -79,13 +79,13 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("override-storage-mb"), help: "Writable disk per trial (MB) instead of the task's.")
     var overrideStorageMB: Int?
 
-    @Option(name: .customLong("ak"), help: "Agent keyword argument K=V (repeatable).")
+    @Option(name: [.customLong("ak"), .customLong("agent-kwarg")], help: "Agent keyword argument K=V (repeatable).")
     var agentKwargs: [String] = []
 
-    @Option(name: .customLong("ae"), help: "Agent environment variable K=V (repeatable).")
+    @Option(name: [.customLong("ae"), .customLong("agent-env")], help: "Agent environment variable K=V (repeatable).")
     var agentEnv: [String] = []
 
-    @Option(name: .customLong("ve"), help: "Verifier environment variable K=V (repeatable).")
+    @Option(name: [.customLong("ve"), .customLong("verifier-env")], help: "Verifier environment variable K=V (repeatable).")
     var verifierEnv: [String] = []
 
     @Flag(name: .customLong("disable-verification"), help: "Run agents only; no verifier, no reward.")
