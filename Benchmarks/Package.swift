@@ -7,7 +7,7 @@ let package = Package(
     name: "AutoAgentBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "AutoAgent", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -18,6 +18,16 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "SandboxLaunch",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "TrialOverhead",
+            dependencies: [
+                .product(name: "AACore", package: "AutoAgent"),
+                .product(name: "AASandbox", package: "AutoAgent"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "TrialOverhead",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

@@ -13,6 +13,11 @@ apt_packages=(
   bubblewrap
   util-linux
   iproute2
+  # The default base of task environments: what the bundled tasks in examples/tasks need.
+  python3
+  git
+  gcc
+  make
 )
 
 missing=()

@@ -1,12 +1,185 @@
+import AACore
+import AASandbox
 import ArgumentParser
+import Foundation
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a task suite (Harbor format) with an agent, one sandbox per trial, and write a Harbor job folder."
+        abstract: "Run a task suite (Harbor format) with an agent, one sandbox per trial, and write a Harbor job folder.",
+        discussion: """
+            Accepts Harbor's flags. Re-running the same command with the same --job-name resumes a stopped \
+            or killed job: exactly the missing trials run. Ctrl-C stops cleanly and leaves the job resumable.
+            """
     )
 
+    @Option(name: [.short, .long], help: "A task directory or a folder of tasks.")
+    var path: String
+
+    @Option(name: [.customShort("a"), .customLong("agent")], help: "Agent: \(AgentRegistry.builtInNames.joined(separator: ", ")).")
+    var agent = "oracle"
+
+    @Option(name: [.customShort("m"), .customLong("model")], help: "Model name passed to the agent.")
+    var model: String?
+
+    @Option(name: [.customShort("n"), .customLong("n-concurrent")], help: "Trials running at once.")
+    var nConcurrent = 4
+
+    @Option(name: [.customShort("k"), .customLong("n-attempts")], help: "Attempts per task.")
+    var nAttempts = 1
+
+    @Option(name: [.customShort("l"), .customLong("n-tasks")], help: "Run at most this many tasks (after the name filters).")
+    var nTasks: Int?
+
+    @Option(name: [.customShort("i"), .customLong("include-task-name"), .customLong("task-name")], help: "Only tasks whose name matches this glob (repeatable).")
+    var includeTaskName: [String] = []
+
+    @Option(name: [.customShort("x"), .customLong("exclude-task-name")], help: "Skip tasks whose name matches this glob (repeatable).")
+    var excludeTaskName: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("jobs-dir")], help: "Where job folders go.")
+    var jobsDir = AutoAgent.defaultJobsDirectory
+
+    @Option(name: .customLong("job-name"), help: "Job folder name (default: the start time). Reuse it to resume.")
+    var jobName: String?
+
+    @Option(name: [.customShort("r"), .customLong("max-retries")], help: "Retries of a failed trial.")
+    var maxRetries = 0
+
+    @Option(name: .customLong("retry-include"), help: "Only retry these exception types (repeatable).")
+    var retryInclude: [String] = []
+
+    @Option(name: .customLong("retry-exclude"), help: "Never retry these exception types (repeatable; default: Harbor's list).")
+    var retryExclude: [String] = []
+
+    @Option(name: .customLong("timeout-multiplier"), help: "Multiplies every timeout.")
+    var timeoutMultiplier = 1.0
+
+    @Option(name: .customLong("agent-timeout-multiplier"), help: "Multiplies the agent timeout (instead of --timeout-multiplier).")
+    var agentTimeoutMultiplier: Double?
+
+    @Option(name: .customLong("verifier-timeout-multiplier"), help: "Multiplies the verifier timeout (instead of --timeout-multiplier).")
+    var verifierTimeoutMultiplier: Double?
+
+    @Option(name: .customLong("environment-build-timeout-multiplier"), help: "Multiplies the build timeout (instead of --timeout-multiplier).")
+    var environmentBuildTimeoutMultiplier: Double?
+
+    @Option(name: .customLong("override-timeout-sec"), help: "Agent timeout in seconds instead of the task's.")
+    var overrideTimeout: Double?
+
+    @Option(name: .customLong("max-timeout-sec"), help: "Cap on the agent timeout in seconds.")
+    var maxTimeout: Double?
+
+    @Option(name: .customLong("override-cpus"), help: "CPUs per trial instead of the task's.")
+    var overrideCPUs: Double?
+
+    @Option(name: .customLong("override-memory-mb"), help: "Memory per trial (MB) instead of the task's.")
+    var overrideMemoryMB: Int?
+
+    @Option(name: .customLong("override-storage-mb"), help: "Writable disk per trial (MB) instead of the task's.")
+    var overrideStorageMB: Int?
+
+    @Option(name: [.customLong("ak"), .customLong("agent-kwarg")], help: "Agent keyword argument K=V (repeatable).")
+    var agentKwargs: [String] = []
+
+    @Option(name: [.customLong("ae"), .customLong("agent-env")], help: "Agent environment variable K=V (repeatable).")
+    var agentEnv: [String] = []
+
+    @Option(name: [.customLong("ve"), .customLong("verifier-env")], help: "Verifier environment variable K=V (repeatable).")
+    var verifierEnv: [String] = []
+
+    @Flag(name: .customLong("disable-verification"), help: "Run agents only; no verifier, no reward.")
+    var disableVerification = false
+
+    @Flag(name: [.short, .long], help: "No progress output, only the closing table.")
+    var quiet = false
+
+    @OptionGroup var environment: EnvironmentOptions
+
+    mutating func validate() throws {
+        guard nConcurrent >= 1 else { throw ValidationError("--n-concurrent must be at least 1") }
+        guard nAttempts >= 1 else { throw ValidationError("--n-attempts must be at least 1") }
+        guard maxRetries >= 0 else { throw ValidationError("--max-retries must not be negative") }
+        guard timeoutMultiplier > 0 else { throw ValidationError("--timeout-multiplier must be positive") }
+        if let n = nTasks, n < 1 { throw ValidationError("--n-tasks must be at least 1") }
+        if let name = jobName, name.isEmpty || name.contains("/") || name.hasPrefix(".") {
+            throw ValidationError("--job-name must be a plain folder name")
+        }
+    }
+
     mutating func run() async throws {
-        throw NotAvailableYet(command: "run")
+        let suite: [TaskDefinition]
+        do { suite = try TaskDefinition.loadSuite(path: path) } catch {
+            printError("aa: \(error)")
+            throw ExitCode(2)
+        }
+        let tasks = JobSpec.select(suite, include: includeTaskName, exclude: excludeTaskName, limit: nTasks)
+        guard !tasks.isEmpty else {
+            printError("aa: no task of \(path) matches the filters")
+            throw ExitCode(2)
+        }
+        do { _ = try AgentRegistry.make(agent) } catch {
+            printError("aa: \(error)")
+            throw ExitCode(2)
+        }
+        var settings = TrialSettings()
+        settings.timeoutMultiplier = timeoutMultiplier
+        settings.agentTimeoutMultiplier = agentTimeoutMultiplier
+        settings.verifierTimeoutMultiplier = verifierTimeoutMultiplier
+        settings.environmentBuildTimeoutMultiplier = environmentBuildTimeoutMultiplier
+        settings.agentTimeoutOverride = overrideTimeout
+        settings.maxAgentTimeout = maxTimeout
+        settings.overrideCPUs = overrideCPUs
+        settings.overrideMemoryMB = overrideMemoryMB
+        settings.overrideStorageMB = overrideStorageMB
+        settings.disableVerification = disableVerification
+        settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")
+        let options = AgentRegistry.Options(model: model, kwargs: try keyValues(agentKwargs, option: "--ak"),
+                                            env: try keyValues(agentEnv, option: "--ae"))
+        let spec = JobSpec(
+            jobName: jobName ?? JobSpec.freshJobName(in: jobsDir), jobsDirectory: jobsDir, datasetPath: path, tasks: tasks,
+            agentName: agent, agentOptions: options, attempts: nAttempts, concurrency: nConcurrent, maxRetries: maxRetries,
+            retryInclude: retryInclude.isEmpty ? nil : Set(retryInclude.map(TrialFailure.Kind.init(rawValue:))),
+            retryExclude: retryExclude.isEmpty ? TrialFailure.Kind.notRetriedByDefault : Set(retryExclude.map(TrialFailure.Kind.init(rawValue:))),
+            settings: settings, includeNames: includeTaskName, excludeNames: excludeTaskName, taskLimit: nTasks)
+        let runtime: SandboxRuntime
+        do { runtime = try openRuntime() } catch { throw ExitCode(125) }
+        defer { runtime.shutdown() }
+        let outcome = try await JobExecution.run(spec, runtime: runtime, environment: environment, quiet: quiet)
+        print(SummaryTable.render(outcome.result, jobDirectory: outcome.jobDirectory, elapsed: outcome.elapsed, cancelled: outcome.cancelled), terminator: "")
+        if outcome.cancelled { throw ExitCode(130) }
+    }
+}
+
+/// Runs a job with the sandbox runtime, progress display and Ctrl-C handling.
+enum JobExecution {
+    struct Finished {
+        var result: JobResultRecord
+        var jobDirectory: String
+        var cancelled: Bool
+        var elapsed: Double
+    }
+
+    static func run(_ spec: JobSpec, runtime: SandboxRuntime, environment: EnvironmentOptions, quiet: Bool) async throws -> Finished {
+        let builder: EnvironmentBuilder
+        do { builder = try environment.makeBuilder(runtime: runtime) } catch {
+            printError("aa: \(error)")
+            throw ExitCode(2)
+        }
+        let trialRunner = TrialRunner(runtime: runtime, builder: builder, settings: spec.settings, logger: cliLogger)
+        let runner = JobRunner(trialRunner: trialRunner, logger: cliLogger)
+        let progress = ProgressDisplay(quiet: quiet)
+        let started = Date()
+        let outcome: JobOutcome
+        do {
+            outcome = try await runCancellable { try await runner.run(spec) { progress.handle($0) } }
+        } catch {
+            progress.finish()
+            printError("aa: \(error)")
+            throw ExitCode(1)
+        }
+        progress.finish()
+        return Finished(result: outcome.result, jobDirectory: outcome.jobDirectory, cancelled: outcome.cancelled,
+                        elapsed: Date().timeIntervalSince(started))
     }
 }

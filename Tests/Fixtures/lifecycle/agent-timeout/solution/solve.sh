@@ -1,0 +1,3 @@
+#!/bin/bash
+sleep 3
+echo done > /app/done.txt

@@ -1,0 +1,3 @@
+#!/bin/bash
+echo partial > /app/done.txt
+exit 3
