@@ -17,10 +17,11 @@ public final class SandboxRuntime: Sendable {
         /// Idle sandbox slots (a spawner process in its own cgroups) kept ready; more are made on
         /// demand, one per live sandbox.
         public var spawners: Int = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        /// Host directory the staging tmpfs is mounted over inside each new mount namespace.
-        public var stageDirectory = "/tmp"
-        /// Where the runtime keeps its own state (the base filter layer).
+        /// Where the runtime keeps its own state (the host base layers).
         public var stateDirectory = "/run/aa-sandbox"
+        /// Host directory the staging tmpfs is mounted over inside each new mount namespace; bind
+        /// sources must not lie below it.
+        public var stageDirectory = "/run/aa-sandbox/stage"
 
         public init() {}
     }
@@ -69,6 +70,9 @@ public final class SandboxRuntime: Sendable {
         _ = cgroups?.sweep(logger: logger)
         if mkdir(configuration.stateDirectory, 0o700) != 0 && errno != EEXIST {
             throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stateDirectory, underlying: .init(rawValue: errno))
+        }
+        if mkdir(configuration.stageDirectory, 0o700) != 0 && errno != EEXIST {
+            throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stageDirectory, underlying: .init(rawValue: errno))
         }
         Self.sweepState(configuration.stateDirectory, logger: logger)
         base = try HostBase.build(in: configuration.stateDirectory + "/base-" + Self.nextName(), rootID: configuration.idBase)
