@@ -1,4 +1,4 @@
-import AASandbox
+@testable import AASandbox
 import Foundation
 import Glibc
 import Logging
@@ -68,17 +68,21 @@ import Testing
         #expect(await eventually(10) { cgroupDirectories(prefix: "aa-\(pid)-").isEmpty }, "cgroups outlived their runner")
         #expect(hostProcesses(containing: "aa-sandbox-init spawner").allSatisfy { readParent($0) != pid })
 
-        // The runner's own state folder is swept by the next runtime that starts.
-        let state = try #require(try FileManager.default.contentsOfDirectory(atPath: "/run/aa-sandbox")
-            .first { $0.hasPrefix("base-aa-\(pid)-") }.map { "/run/aa-sandbox/" + $0 })
-        let next = Process()
-        next.executableURL = cli.executableURL
-        next.arguments = ["run", "--", "/bin/true"]
-        next.standardError = FileHandle.nullDevice
-        try next.run()
-        next.waitUntilExit()
-        #expect(next.terminationStatus == 0)
-        #expect(!FileManager.default.fileExists(atPath: state))
+    }
+
+    @Test func unusedHostBasesAreSweptAndUsedOnesKept() throws {
+        let state = try scratchDirectory("state")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        for name in ["base-unused", "base-held"] {
+            try FileManager.default.createDirectory(atPath: state + "/" + name + "/skeleton", withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: state + "/" + name + "/ready", contents: Data()))
+        }
+        let held = open(state + "/base-held/ready", O_RDONLY)
+        defer { close(held) }
+        #expect(flock(held, LOCK_SH) == 0)
+        HostBase.sweep(state, keeping: state + "/base-mine")
+        #expect(!FileManager.default.fileExists(atPath: state + "/base-unused"))
+        #expect(FileManager.default.fileExists(atPath: state + "/base-held/ready"))
     }
 
     func readParent(_ pid: Int32) -> Int32 {

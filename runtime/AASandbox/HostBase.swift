@@ -8,6 +8,10 @@ import SystemPackage
 /// layer. Files of /etc that other users may not read are hidden by a mask layer of whiteouts.
 /// Nothing else of the host is visible: not /root, /home, host secrets, the project checkout or
 /// the runner's state.
+///
+/// The skeleton and mask are kept in the runtime's state folder under a name derived from what they
+/// contain, and shared by every runtime on the host while it holds a shared lock on them; a runtime
+/// that finds one for another host configuration that nobody holds removes it.
 struct HostBase: Sendable {
     /// Host system directories overlaid at the same path, when they exist.
     static let candidates = ["/usr", "/etc", "/var/lib/dpkg", "/var/lib/apt"]
@@ -38,29 +42,84 @@ struct HostBase: Sendable {
     /// Host paths hidden because they are private.
     let hidden: [String]
 
-    /// Builds the skeleton and the mask for this host in the directory `root`, owned by `rootID`
-    /// (the host id of root inside) so they need no id-mapping.
-    static func build(in root: String, rootID: UInt32) throws(SandboxError) -> HostBase {
-        removeTree(root)
-        let skeleton = root + "/skeleton"
-        let etcMask = root + "/etc-mask"
-        for dir in [root, skeleton, etcMask] { try makeDirectory(dir, mode: 0o755) }
+    /// Held (shared flock) for as long as this runtime uses the base.
+    let lockFD: Int32
+
+    /// Finds or builds the base for this host in stateDirectory, owned by `rootID` (the host id of
+    /// root inside) so that it needs no id-mapping, and locks it for this runtime.
+    static func open(in stateDirectory: String, rootID: UInt32) throws(SandboxError) -> HostBase {
         var directories = candidates.filter { isDirectory($0) && !isSymlink($0) }
+        var links: [(String, String)] = []
         for link in topLevelLinks {
             if isSymlink(link), let target = symlinkTarget(link) {
-                if symlink(target, skeleton + link) != 0 {
-                    throw SandboxError(.setupFailed, step: "symlink", detail: skeleton + link, underlying: .init(rawValue: errno))
-                }
+                links.append((target, link))
             } else if isDirectory(link) {
                 directories.append(link)
             }
+        }
+        let hidden = privateFiles(under: "/etc")
+        var description = "v1 \(rootID)\n" + directories.joined(separator: "\n") + "\n"
+        for (target, link) in links { description += "\(link) -> \(target)\n" }
+        for file in hidden {
+            var st = stat()
+            let parent = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
+            _ = stat(parent, &st)
+            description += "\(file) \(st.st_mode) \(st.st_uid) \(st.st_gid)\n"
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in description.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let root = stateDirectory + "/base-" + String(hash, radix: 16)
+        if !fileExists(root + "/ready") {
+            let staging = root + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try build(in: staging, rootID: rootID, directories: directories, links: links, hidden: hidden)
+            if rename(staging, root) != 0 { removeTree(staging) } // another runtime built it first
+        }
+        let lock = Glibc.open(root + "/ready", O_RDONLY | O_CLOEXEC)
+        guard lock >= 0, flock(lock, LOCK_SH) == 0 else {
+            throw SandboxError(.setupFailed, step: "flock", detail: root + "/ready", underlying: .init(rawValue: errno))
+        }
+        var attachPoints: [String: String] = [:]
+        for (i, dir) in directories.enumerated() { attachPoints[dir] = root + "/idmapped/\(i)" }
+        attachPoints[root + "/empty"] = root + "/idmapped/empty"
+        return HostBase(
+            root: root, directories: directories, attachPoints: attachPoints, skeleton: root + "/skeleton",
+            etcMask: root + "/etc-mask", hidden: hidden, lockFD: lock)
+    }
+
+    /// Removes bases (and unfinished builds) in stateDirectory that no runtime holds.
+    static func sweep(_ stateDirectory: String, keeping kept: String) {
+        for name in directoryEntries(stateDirectory) where name.hasPrefix("base-") {
+            let path = stateDirectory + "/" + name
+            if path == kept { continue }
+            if name.contains(".tmp-") {
+                let pid = name.split(separator: "-").dropFirst(2).first.flatMap { pid_t($0) } ?? 0
+                if pid > 0, kill(pid, 0) != 0, errno == ESRCH { removeTree(path) }
+                continue
+            }
+            let fd = Glibc.open(path + "/ready", O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                removeTree(path)
+                continue
+            }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { removeTree(path) }
+            close(fd)
+        }
+    }
+
+    private static func build(
+        in root: String, rootID: UInt32, directories: [String], links: [(String, String)], hidden: [String]
+    ) throws(SandboxError) {
+        let skeleton = root + "/skeleton"
+        let etcMask = root + "/etc-mask"
+        for dir in [root, skeleton, etcMask] { try makeDirectory(dir, mode: 0o755) }
+        for (target, link) in links where symlink(target, skeleton + link) != 0 {
+            throw SandboxError(.setupFailed, step: "symlink", detail: skeleton + link, underlying: .init(rawValue: errno))
         }
         for (dir, mode) in emptied { try makeDirectories(dir, in: skeleton, mode: mode) }
         for dir in directories { try makeDirectories(dir, in: skeleton, mode: 0o755) }
         for link in ["/var/run": "/run", "/var/lock": "/run/lock"] where symlink(link.value, skeleton + link.key) != 0 {
             throw SandboxError(.setupFailed, step: "symlink", detail: skeleton + link.key, underlying: .init(rawValue: errno))
         }
-        let hidden = privateFiles(under: "/etc")
         for file in hidden {
             let relative = String(file.dropFirst("/etc".count))
             try makeDirectories(String(relative[..<(relative.lastIndex(of: "/") ?? relative.startIndex)]), in: etcMask, mode: 0o755, like: "/etc")
@@ -69,19 +128,15 @@ struct HostBase: Sendable {
             }
         }
         chownTree(root, to: rootID)
-        var attachPoints: [String: String] = [:]
+        // Mount points for the spawners' id-mapped clones, and an empty directory they attach
+        // read-only to mask /proc and /sys directories.
         try makeDirectory(root + "/idmapped", mode: 0o755)
-        for (i, dir) in directories.enumerated() {
-            attachPoints[dir] = root + "/idmapped/\(i)"
-            try makeDirectory(root + "/idmapped/\(i)", mode: 0o755)
-        }
-        // An empty directory, attached read-only by each spawner, that masks /proc and /sys directories.
+        for i in directories.indices { try makeDirectory(root + "/idmapped/\(i)", mode: 0o755) }
         try makeDirectory(root + "/empty", mode: 0o000)
         try makeDirectory(root + "/idmapped/empty", mode: 0o755)
-        attachPoints[root + "/empty"] = root + "/idmapped/empty"
-        return HostBase(
-            root: root, directories: directories, attachPoints: attachPoints, skeleton: skeleton, etcMask: etcMask,
-            hidden: hidden)
+        let ready = Glibc.open(root + "/ready", O_WRONLY | O_CREAT | O_CLOEXEC, 0o444)
+        if ready < 0 { throw SandboxError(.setupFailed, step: "open", detail: root + "/ready", underlying: .init(rawValue: errno)) }
+        close(ready)
     }
 
     /// The subdirectory of a layer that holds what lives under `directory` ("root" for the rest).

@@ -74,8 +74,8 @@ public final class SandboxRuntime: Sendable {
         if mkdir(configuration.stageDirectory, 0o700) != 0 && errno != EEXIST {
             throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stageDirectory, underlying: .init(rawValue: errno))
         }
-        Self.sweepState(configuration.stateDirectory, logger: logger)
-        base = try HostBase.build(in: configuration.stateDirectory + "/base-" + Self.nextName(), rootID: configuration.idBase)
+        base = try HostBase.open(in: configuration.stateDirectory, rootID: configuration.idBase)
+        HostBase.sweep(configuration.stateDirectory, keeping: base.root)
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         self.binary = binary
         for _ in 0..<max(1, configuration.spawners) {
@@ -180,8 +180,8 @@ public final class SandboxRuntime: Sendable {
         if let slot = spawner.slot { cgroups?.remove(slot) }
     }
 
-    /// Stops every spawner (their sandboxes die with them), removes their cgroups and the
-    /// runtime's state.
+    /// Stops every spawner (their sandboxes die with them), removes their cgroups and releases
+    /// the shared host base.
     public func shutdown() {
         let all = pool.withLock { p -> [Spawner] in
             defer { p = ([], [:]) }
@@ -191,18 +191,6 @@ public final class SandboxRuntime: Sendable {
             s.shutdown()
             if let slot = s.slot { cgroups?.remove(slot) }
         }
-        HostBase.removeTree(base.root)
-    }
-
-    /// Removes state directories of runtimes whose process is gone.
-    private static func sweepState(_ directory: String, logger: Logger) {
-        for name in directoryEntries(directory) where name.hasPrefix("base-aa-") {
-            let parts = name.split(separator: "-")
-            guard parts.count == 4, let pid = pid_t(parts[2]), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                HostBase.removeTree(directory + "/" + name)
-                logger.info("removed stale sandbox state", metadata: ["path": "\(directory)/\(name)"])
-            }
-        }
+        close(base.lockFD)
     }
 }
