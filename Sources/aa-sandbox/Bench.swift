@@ -28,7 +28,7 @@ struct Bench: AsyncParsableCommand {
     mutating func run() async throws {
         let streamCounts = streams.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !streamCounts.isEmpty else { throw ValidationError("--streams wants numbers like 1,2,8") }
-        let runtime = try openRuntime()
+        let runtime = try openRuntime(slots: max(2, streamCounts.max() ?? 2))
         defer { runtime.shutdown() }
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let truePath = "/bin/true"

@@ -25,10 +25,13 @@ struct SandboxCommand: AsyncParsableCommand {
     )
 }
 
-/// The shared runtime, or an exit with the reason it cannot start.
-func openRuntime() throws -> SandboxRuntime {
+/// A runtime for this command, or an exit with the reason it cannot start. `slots` is how many
+/// sandboxes are kept ready (one for a single command).
+func openRuntime(slots: Int = 1) throws -> SandboxRuntime {
+    var configuration = SandboxRuntime.Configuration()
+    configuration.spawners = slots
     do throws(SandboxError) {
-        return try SandboxRuntime.shared(logger: cliLogger)
+        return try SandboxRuntime(configuration: configuration, logger: cliLogger)
     } catch {
         throw report(error)
     }

@@ -8,6 +8,9 @@ import SystemPackage
 /// and namespaces gone). A slot hosts one sandbox at a time.
 final class Spawner: Sendable {
     private struct State {
+        /// nil until the spawner is in its slot's cgroups; then the outcome.
+        var attached: Result<Void, SandboxError>?
+        var attachWaiters: [CheckedContinuation<Void, any Error>] = []
         var nextRequest = 1
         var pending: [Int: CheckedContinuation<WireMessage, any Error>] = [:]
         var reaped: Set<Int32> = []
@@ -89,6 +92,68 @@ final class Spawner: Sendable {
             throw SandboxError(.internalError, step: "epoll_ctl", detail: "spawner socket")
         }
         channel.withLock { $0 = ch }
+        attachInBackground()
+    }
+
+    /// Moves the spawner into its slot's cgroups on a thread of its own: on cgroup v1 a migration
+    /// waits for an RCU grace period, which overlaps with the spawner setting itself up.
+    private func attachInBackground() {
+        let files = slot?.procsFiles ?? []
+        if files.isEmpty {
+            state.withLock { $0.attached = .success(()) }
+            return
+        }
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            let spawner = Unmanaged<Spawner>.fromOpaque(arg!).takeRetainedValue()
+            spawner.attach()
+            return nil
+        }, box.toOpaque())
+        if rc == 0 {
+            pthread_detach(thread)
+        } else {
+            box.release()
+            attach()
+        }
+    }
+
+    private func attach() {
+        var outcome: Result<Void, SandboxError> = .success(())
+        for file in slot?.procsFiles ?? [] {
+            do throws(SystemCallError) {
+                try writeSmallFile(file, String(pid))
+            } catch {
+                outcome = .failure(SandboxError(.cgroupFailed, error))
+                break
+            }
+        }
+        let waiters = state.withLock { s in
+            s.attached = outcome
+            defer { s.attachWaiters = [] }
+            return s.attachWaiters
+        }
+        for w in waiters {
+            switch outcome {
+            case .success: w.resume()
+            case .failure(let e): w.resume(throwing: e)
+            }
+        }
+    }
+
+    /// Returns once the spawner is in its slot's cgroups.
+    func waitAttached() async throws {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { s -> Result<Void, SandboxError>? in
+                if s.attached == nil { s.attachWaiters.append(cont) }
+                return s.attached
+            }
+            switch outcome {
+            case .none: break
+            case .success: cont.resume()
+            case .failure(let e): cont.resume(throwing: e)
+            }
+        }
     }
 
     /// Sends a create request; returns the CREATED message (its fd is the init's control socket).

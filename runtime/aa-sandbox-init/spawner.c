@@ -1,4 +1,4 @@
-// The spawner: a small single-threaded process the runner starts per sandbox slot. It lives in
+// The spawner: a small single-threaded process the runner starts per sandbox slot and moves into
 // the slot's cgroups, so every sandbox it forks starts inside them (no slow cgroup migration per
 // sandbox); it creates sandboxes on request (cheap forks of a tiny process), writes their id maps
 // and reaps their inits. When the runner's socket closes it kills its sandboxes, leaves the slot's
@@ -140,12 +140,10 @@ static int slot_network(void) {
     return rc < 0 ? -1 : host;
 }
 
-// Joins this process to the slot's cgroups (cgroup.procs files) and keeps what leaving needs.
-static int join_slot(int count, char **procs) {
-    char pid[32];
-    snprintf(pid, sizeof pid, "%d", getpid());
+// Keeps what leaving the slot's cgroups (cgroup.procs files) needs; the runner moves the spawner
+// into them while it sets itself up.
+static int remember_slot(int count, char **procs) {
     for (int i = 0; i < count && nslots < 64; i++) {
-        if (write_file(procs[i], pid) < 0) return -1;
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", procs[i]);
         char *slash = strrchr(dir, '/');
@@ -282,7 +280,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) return 70;
     signal(SIGPIPE, SIG_IGN); // a child that died early must not take the spawner with it
-    if (join_slot(nslot, slot) < 0) return 75;
+    if (remember_slot(nslot, slot) < 0) return 75;
     int userns_fd = make_mapping_userns(uid_map, gid_map);
     if (prepare_mounts(nmap, mappings, userns_fd) < 0) return 76;
     int host_net_fd = slot_network();
