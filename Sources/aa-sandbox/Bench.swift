@@ -19,7 +19,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Comma-separated stream counts.")
     var streams = "1,2,8"
 
-    @Option(help: ArgumentHelp("Only these configurations: fork, unshare, bwrap, library, cli, exec.", valueName: "list"))
+    @Option(help: ArgumentHelp("Only these configurations: fork, unshare, bwrap, library, cli, cli-nolimits, exec.", valueName: "list"))
     var only: String?
 
     @Flag(help: "Print the measurements as JSON.")
@@ -41,6 +41,7 @@ struct Bench: AsyncParsableCommand {
         }
         subjects.append(("library", "aa-sandbox library", .sandbox(SandboxSpec(), [truePath])))
         subjects.append(("cli", "aa-sandbox run (CLI)", .process([me, "run", "--", truePath])))
+        subjects.append(("cli-nolimits", "aa-sandbox run, no cgroups", .process([me, "run", "--memory", "none", "--pids", "none", "--", truePath])))
         subjects.append(("exec", "exec into live sandbox", .exec(SandboxSpec(), [truePath])))
         if let only {
             let wanted = Set(only.split(separator: ",").map { String($0) })
@@ -69,7 +70,8 @@ struct Bench: AsyncParsableCommand {
         }
         print("configuration                streams  launches/s   p50 ms   p99 ms  failed")
         for r in results {
-            print(String(format: "%-28@ %7d %11.0f %8.2f %8.2f %7d", r.name as NSString, r.streams, r.perSecond, r.p50Milliseconds, r.p99Milliseconds, r.failures))
+            let name = r.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+            print(name + String(format: " %7d %11.0f %8.2f %8.2f %7d", r.streams, r.perSecond, r.p50Milliseconds, r.p99Milliseconds, r.failures))
         }
         func find(_ name: String, _ s: Int) -> LaunchBenchmark.Measurement? { results.first { $0.name == name && $0.streams == s } }
         print("")
@@ -79,6 +81,9 @@ struct Bench: AsyncParsableCommand {
         }
         if let cli = find("aa-sandbox run (CLI)", goalStreams), let bwrap = find("bwrap --unshare-all", goalStreams) {
             print(String(format: "CLI launches vs bwrap at %d streams: %.2fx (goal >= 1x)", goalStreams, cli.perSecond / bwrap.perSecond))
+        }
+        if let cli = find("aa-sandbox run, no cgroups", goalStreams), let bwrap = find("bwrap --unshare-all", goalStreams) {
+            print(String(format: "CLI without cgroup limits (as bwrap has none) vs bwrap at %d streams: %.2fx", goalStreams, cli.perSecond / bwrap.perSecond))
         }
         if let exec = find("exec into live sandbox", streamCounts[0]), let bare = find("fork+exec", streamCounts[0]) {
             print(String(format: "exec into a live sandbox vs fork+exec, p50 at %d stream(s): %.2fx (goal <= 1.5x)", streamCounts[0], exec.p50Milliseconds / bare.p50Milliseconds))

@@ -28,7 +28,7 @@ struct Probe: AsyncParsableCommand {
 
     mutating func run() async throws {
         var spec = try sandbox.spec()
-        let runtime = try openRuntime()
+        let runtime = try openRuntime(for: spec)
         defer { runtime.shutdown() }
         let probePath = "/run/aa-sandbox-probe"
         spec.mounts.append(.bind(source: runtime.initBinary, destination: probePath, readOnly: true))

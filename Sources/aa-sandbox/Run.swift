@@ -35,7 +35,7 @@ struct Run: AsyncParsableCommand {
         if request.passthrough?.stdin == -1 {
             request.passthrough?.stdin = open("/dev/null", O_RDONLY)
         }
-        let runtime = try openRuntime()
+        let runtime = try openRuntime(for: spec)
         defer { runtime.shutdown() }
         let result: ExecResult
         do {

@@ -26,10 +26,14 @@ struct SandboxCommand: AsyncParsableCommand {
 }
 
 /// A runtime for this command, or an exit with the reason it cannot start. `slots` is how many
-/// sandboxes are kept ready (one for a single command).
-func openRuntime(slots: Int = 1) throws -> SandboxRuntime {
+/// sandboxes are kept ready (one for a single command); a spec without memory, pids or CPU limits
+/// needs no cgroups.
+func openRuntime(slots: Int = 1, for spec: SandboxSpec? = nil) throws -> SandboxRuntime {
     var configuration = SandboxRuntime.Configuration()
     configuration.spawners = slots
+    if let limits = spec?.limits, limits.memoryBytes == nil, limits.pids == nil, limits.cpus == nil {
+        configuration.cgroups = false
+    }
     do throws(SandboxError) {
         return try SandboxRuntime(configuration: configuration, logger: cliLogger)
     } catch {

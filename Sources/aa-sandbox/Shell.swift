@@ -15,7 +15,7 @@ struct Shell: AsyncParsableCommand {
 
     mutating func run() async throws {
         let spec = try sandbox.spec()
-        let runtime = try openRuntime()
+        let runtime = try openRuntime(for: spec)
         let box: Sandbox
         do {
             box = try await Sandbox.create(spec, runtime: runtime)

@@ -17,6 +17,9 @@ public final class SandboxRuntime: Sendable {
         /// Idle sandbox slots (a spawner process in its own cgroups) kept ready; more are made on
         /// demand, one per live sandbox.
         public var spawners: Int = max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        /// Whether sandboxes get cgroups (memory, pids and CPU limits). Without, those limits fall
+        /// back to rlimits; a runtime for sandboxes that set none of them can skip the cgroup work.
+        public var cgroups = true
         /// Where the runtime keeps its own state (the host base layers).
         public var stateDirectory = "/run/aa-sandbox"
         /// Host directory the staging tmpfs is mounted over inside each new mount namespace; bind
@@ -65,8 +68,10 @@ public final class SandboxRuntime: Sendable {
         }
         let binary = try Self.locateInit(configuration.initBinary)
         initBinary = binary
-        cgroups = Cgroups.detect(logger: logger)
-        if cgroups == nil { logger.warning("no usable cgroup hierarchy: memory, pids and cpu limits fall back to rlimits") }
+        cgroups = configuration.cgroups ? Cgroups.detect(logger: logger) : nil
+        if cgroups == nil && configuration.cgroups {
+            logger.warning("no usable cgroup hierarchy: memory, pids and cpu limits fall back to rlimits")
+        }
         _ = cgroups?.sweep(logger: logger)
         if mkdir(configuration.stateDirectory, 0o700) != 0 && errno != EEXIST {
             throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stateDirectory, underlying: .init(rawValue: errno))
