@@ -7,12 +7,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <sched.h>
 #include <unistd.h>
 
 ssize_t aal_send_with_fds(int sock, const void *buf, size_t len, const int *fds, int nfds) {
@@ -67,10 +65,6 @@ int aal_wexitstatus(int status) { return WEXITSTATUS(status); }
 int aal_wifsignaled(int status) { return WIFSIGNALED(status); }
 int aal_wtermsig(int status) { return WTERMSIG(status); }
 
-int aal_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5) {
-    return prctl(option, arg2, arg3, arg4, arg5);
-}
-
 int aal_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 
 const int aal_RLIMIT_CORE = RLIMIT_CORE;
@@ -80,12 +74,6 @@ const int aal_RLIMIT_FSIZE = RLIMIT_FSIZE;
 const int aal_RLIMIT_AS = RLIMIT_AS;
 const int aal_SOCK_SEQPACKET = SOCK_SEQPACKET;
 const int aal_SOCK_CLOEXEC = SOCK_CLOEXEC;
-const int aal_SOCK_NONBLOCK = SOCK_NONBLOCK;
-const int aal_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
-const int aal_PR_SET_NO_NEW_PRIVS = PR_SET_NO_NEW_PRIVS;
 const uint32_t aal_EPOLLIN = EPOLLIN;
 const uint32_t aal_EPOLLOUT = EPOLLOUT;
-const uint32_t aal_EPOLLERR = EPOLLERR;
-const uint32_t aal_EPOLLHUP = EPOLLHUP;
 const uint32_t aal_EPOLLRDHUP = EPOLLRDHUP;
-const uint64_t aal_CLONE_NEWUSER = CLONE_NEWUSER;

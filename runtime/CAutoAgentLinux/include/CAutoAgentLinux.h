@@ -1,5 +1,5 @@
-// The runtime's C shim: what Swift cannot express (ancillary data, wait-status macros, prctl,
-// constants hidden behind _GNU_SOURCE) and the wire protocol shared with aa-sandbox-init.
+// The runtime's C shim: what Swift cannot express (ancillary data, wait-status macros, constants
+// hidden behind _GNU_SOURCE) and the wire protocol shared with aa-sandbox-init.
 #ifndef CAUTOAGENTLINUX_H
 #define CAUTOAGENTLINUX_H
 
@@ -23,9 +23,6 @@ int aal_wexitstatus(int status);
 int aal_wifsignaled(int status);
 int aal_wtermsig(int status);
 
-/// prctl(2) with integer arguments.
-int aal_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
-
 /// pipe2(2), which Swift's Glibc module hides behind _GNU_SOURCE.
 int aal_pipe2(int fds[_Nonnull 2], int flags);
 
@@ -36,14 +33,8 @@ extern const int aal_RLIMIT_FSIZE;
 extern const int aal_RLIMIT_AS;
 extern const int aal_SOCK_SEQPACKET;
 extern const int aal_SOCK_CLOEXEC;
-extern const int aal_SOCK_NONBLOCK;
-extern const int aal_PR_SET_PDEATHSIG;
-extern const int aal_PR_SET_NO_NEW_PRIVS;
 extern const uint32_t aal_EPOLLIN;
 extern const uint32_t aal_EPOLLOUT;
-extern const uint32_t aal_EPOLLERR;
-extern const uint32_t aal_EPOLLHUP;
 extern const uint32_t aal_EPOLLRDHUP;
-extern const uint64_t aal_CLONE_NEWUSER;
 
 #endif
