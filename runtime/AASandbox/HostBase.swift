@@ -35,6 +35,8 @@ struct HostBase: Sendable {
 
     /// The read-only empty directory bound over masked directories (inside spawners).
     var maskSource: String { root + "/idmapped/empty" }
+    /// Where each spawner mounts its network's sysfs, masked (inside spawners).
+    var slotSysfs: String { root + "/sys" }
     /// The skeleton directory (the root overlay's bottom layer).
     let skeleton: String
     /// Whiteouts of private /etc files, laid out relative to /etc.
@@ -58,7 +60,7 @@ struct HostBase: Sendable {
             }
         }
         let hidden = privateFiles(under: "/etc")
-        var description = "v1 \(rootID)\n" + directories.joined(separator: "\n") + "\n"
+        var description = "v2 \(rootID)\n" + directories.joined(separator: "\n") + "\n"
         for (target, link) in links { description += "\(link) -> \(target)\n" }
         for file in hidden {
             var st = stat()
@@ -134,6 +136,7 @@ struct HostBase: Sendable {
         for i in directories.indices { try makeDirectory(root + "/idmapped/\(i)", mode: 0o755) }
         try makeDirectory(root + "/empty", mode: 0o000)
         try makeDirectory(root + "/idmapped/empty", mode: 0o755)
+        try makeDirectory(root + "/sys", mode: 0o555)
         let ready = Glibc.open(root + "/ready", O_WRONLY | O_CREAT | O_CLOEXEC, 0o444)
         if ready < 0 { throw SandboxError(.setupFailed, step: "open", detail: root + "/ready", underlying: .init(rawValue: errno)) }
         close(ready)
@@ -228,6 +231,9 @@ struct HostBase: Sendable {
         "/sys/firmware", "/sys/kernel/debug", "/sys/kernel/security", "/sys/kernel/tracing",
         "/sys/devices/virtual/powercap",
     ]
+
+    /// The masked paths below /sys, relative to it.
+    static var maskedSysPaths: [String] { maskedPaths.filter { $0.hasPrefix("/sys/") }.map { String($0.dropFirst(5)) } }
 
     /// /proc paths that stay readable but not writable.
     static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys"]

@@ -155,7 +155,12 @@ public final class Sandbox: Sendable {
             }
         }
         m.add(AAL_K_MASK_SOURCE, runtime.base.maskSource)
-        for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
+        if spec.network == .host {
+            for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
+        } else {
+            m.add(AAL_K_SYSFS, runtime.base.slotSysfs) // the slot's sysfs comes masked
+            for path in HostBase.maskedPaths where !path.hasPrefix("/sys/") { m.add(AAL_K_MASK_PATH, path) }
+        }
         for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
         for program in bpf where !program.isEmpty { m.add(AAL_K_SECCOMP, program) }
         return m

@@ -145,7 +145,7 @@ public final class SandboxRuntime: Sendable {
         let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
         let spawner: Spawner
         do {
-            spawner = try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap, slot: slot, attach: base.attachPoints)
+            spawner = try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap, slot: slot, base: base)
         } catch {
             if let slot { cgroups?.remove(slot) }
             throw error

@@ -342,7 +342,20 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     if (extra_mounts(c) < 0) return -1;
     if (make_dev(c) < 0) return -1;
     if (mount_at(c, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /proc") < 0) return -1;
-    if (mount_at(c, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /sys") < 0) return -1;
+    char sysfs[PATH_CAP];
+    if (field_str(msg_find(s, AAL_K_SYSFS), sysfs, sizeof sysfs)) {
+        // The slot's sysfs for its network namespace, masked once by the spawner: one recursive bind.
+        if (mount_at(c, sysfs, "/sys", NULL, MS_BIND | MS_REC, NULL, 0, "bind /sys") < 0) return -1;
+        int fd = openat2_path(c->rootfd, "/sys", O_PATH);
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+        int rc = fd < 0 ? -1 : (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro);
+        int e = errno;
+        if (fd >= 0) close(fd);
+        errno = e;
+        if (rc < 0) return fail(f, "mount_setattr", "/sys");
+    } else if (mount_at(c, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /sys") < 0) {
+        return -1;
+    }
     if (harden_paths(c) < 0) return -1;
 
     char hostname[256];

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -138,6 +139,21 @@ static int slot_network(void) {
     }
     close(s);
     return rc < 0 ? -1 : host;
+}
+
+// Mounts the slot network's sysfs read-only at dir, with the given directories of it masked by
+// binds of the read-only empty directory `empty`: every sandbox of the slot binds this tree.
+static int slot_sysfs(const char *dir, const char *empty, int nmask, char **masks) {
+    if (!dir) return 0;
+    if (mount("sysfs", dir, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) return -1;
+    for (int i = 0; i < nmask; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, masks[i]);
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) continue; // absent on this kernel
+        if (!empty || mount(empty, path, NULL, MS_BIND, NULL) < 0) return -1;
+    }
+    return 0;
 }
 
 // Keeps what leaving the slot's cgroups (cgroup.procs files) needs; the runner moves the spawner
@@ -274,7 +290,8 @@ static void reap(int ctl, int block) {
     }
 }
 
-int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings) {
+int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings,
+                 const char *sysfs, const char *empty, int nmask, char **masks) {
     inbuf = malloc(AAL_MAX_MESSAGE);
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
@@ -285,6 +302,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     if (prepare_mounts(nmap, mappings, userns_fd) < 0) return 76;
     int host_net_fd = slot_network();
     if (host_net_fd < 0) return 78;
+    if (slot_sysfs(sysfs, empty, nmask, masks) < 0) return 79;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

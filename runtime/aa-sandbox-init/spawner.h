@@ -2,9 +2,12 @@
 #ifndef AASI_SPAWNER_H
 #define AASI_SPAWNER_H
 
-/// Remembers the slot's cgroups (cgroup.procs paths; the runner moves it there), prepares its mount namespace (id-mapped host
-/// directories, "HOST=DIR"), serves create requests on ctl until it closes, then leaves and
-/// removes the slot's cgroups; returns the exit code.
-int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings);
+/// Remembers the slot's cgroups (cgroup.procs paths; the runner moves it there), prepares its mount
+/// namespace (id-mapped host directories, "HOST=DIR"), its network namespace and that network's
+/// sysfs at `sysfs` with `masks` (relative to /sys) covered by the read-only `empty` directory, serves
+/// create requests on ctl until it closes, then leaves and removes the slot's cgroups; returns the
+/// exit code.
+int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings,
+                 const char *sysfs, const char *empty, int nmask, char **masks);
 
 #endif
