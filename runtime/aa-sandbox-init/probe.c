@@ -89,6 +89,10 @@ static long do_ptrace_init(void) { return ptrace(PTRACE_ATTACH, 1, NULL, NULL); 
 static long do_vsock(void) { return socket(40, SOCK_STREAM, 0); }
 static long do_vsock_high_bits(void) { return syscall(SYS_socket, 0x100000028UL, SOCK_STREAM, 0); }
 static long do_alg(void) { return socket(38, SOCK_SEQPACKET, 0); }
+static long do_raw(void) { return socket(AF_INET, SOCK_RAW, IPPROTO_ICMP); }
+static long do_packet(void) { return socket(17 /* AF_PACKET */, SOCK_RAW, 0); }
+static long do_acct(void) { return syscall(SYS_acct, NULL); }
+static long do_iopl(void) { return syscall(SYS_iopl, 3); }
 static long do_tiocsti(void) { char c = 'x'; return ioctl(0, TIOCSTI, &c); }
 static long do_tiocsti_high_bits(void) { char c = 'x'; return syscall(SYS_ioctl, 0, 0x100005412UL, &c); }
 static long do_personality(void) { return syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */); }
@@ -250,6 +254,10 @@ int probe_main(void) {
     try_call("socket.vsock", do_vsock);
     try_call("socket.vsock.highbits", do_vsock_high_bits);
     try_call("socket.alg", do_alg);
+    try_call("socket.raw", do_raw);
+    try_call("socket.packet", do_packet);
+    try_call("acct", do_acct);
+    try_call("iopl", do_iopl);
     try_call("ioctl.tiocsti", do_tiocsti);
     try_call("ioctl.tiocsti.highbits", do_tiocsti_high_bits);
     try_call("personality", do_personality);
