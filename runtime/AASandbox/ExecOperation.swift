@@ -119,18 +119,19 @@ final class ExecOperation: Sendable {
         }
     }
 
+    /// Reads what a pipe holds; runs on the reactor thread, so it may use the reactor's buffer.
     private func drain(stdout: Bool) {
-        var buf = [UInt8](repeating: 0, count: 65536)
+        let buf = Reactor.shared.scratch
         while true {
             let fd = state.withLock { stdout ? $0.out.fd : $0.err.fd }
             guard fd >= 0 else { return }
-            let n = read(fd, &buf, buf.count)
+            let n = read(fd, buf.baseAddress, buf.count)
             if n > 0 {
                 state.withLock { s in
                     func take(_ o: inout Output) {
                         o.total += n
                         let room = max(0, limit - o.kept.count)
-                        if room > 0 { o.kept.append(contentsOf: buf[0..<min(n, room)]) }
+                        if room > 0 { o.kept.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[0..<min(n, room)])) }
                     }
                     if stdout { take(&s.out) } else { take(&s.err) }
                 }
