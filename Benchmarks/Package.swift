@@ -15,6 +15,7 @@ let package = Package(
             name: "SandboxLaunch",
             dependencies: [
                 .product(name: "AASandbox", package: "AutoAgent"),
+                .product(name: "aa-sandbox-init", package: "AutoAgent"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "SandboxLaunch",
