@@ -291,7 +291,7 @@ public struct TrialRunner: Sendable {
                                         shell: shell, log: log)
             phases.verifier = TimingInfo(startedAt: ISOTime.string(verifierStart), finishedAt: ISOTime.string(Date()))
         }
-        try await collectArtifacts(task, sandbox: sandbox, dir: dir)
+        await collectArtifacts(task, sandbox: sandbox, dir: dir)
         return InsideOutcome(verifier: verifier, agentFailure: agentFailure)
     }
 
@@ -359,16 +359,30 @@ public struct TrialRunner: Sendable {
         do { return (try await sandbox.exec(request), timeout) } catch { throw TrialFailure(.sandbox, "running the verifier: \(error)") }
     }
 
-    private func collectArtifacts(_ task: TaskDefinition, sandbox: Sandbox, dir: String) async throws {
+    /// Copies `artifacts` paths out of the sandbox into the trial's artifacts folder (through
+    /// /logs/artifacts, by tar inside the sandbox, so links are copied as links) and writes manifest.json.
+    private func collectArtifacts(_ task: TaskDefinition, sandbox: Sandbox, dir: String) async {
         guard !task.config.artifacts.isEmpty else { return }
         var manifest: [[String: String]] = []
         for artifact in task.config.artifacts {
-            let name = artifact.destination ?? (artifact.source as NSString).lastPathComponent
-            let excludes = artifact.exclude.map { "--exclude=\(Self.quote($0))" }.joined(separator: " ")
-            let command = "mkdir -p /logs/artifacts && tar -C \(Self.quote((artifact.source as NSString).deletingLastPathComponent.isEmpty ? "/" : (artifact.source as NSString).deletingLastPathComponent)) \(excludes) -cf - \(Self.quote((artifact.source as NSString).lastPathComponent)) | (mkdir -p /logs/artifacts/.aa-unpack && tar -C /logs/artifacts/.aa-unpack -xf - && mv /logs/artifacts/.aa-unpack/\(Self.quote((artifact.source as NSString).lastPathComponent)) /logs/artifacts/\(Self.quote(name)); rm -rf /logs/artifacts/.aa-unpack)"
-            let r = try? await sandbox.exec(ExecRequest(.shell(command), workingDirectory: "/", timeoutSeconds: 120))
-            let ok = r?.shellStatus == 0
-            manifest.append(["source": artifact.source, "destination": name, "type": "path", "status": ok ? "ok" : "failed"])
+            let source = artifact.source as NSString
+            let name = artifact.destination ?? source.lastPathComponent
+            let parent = source.deletingLastPathComponent.isEmpty ? "/" : source.deletingLastPathComponent
+            let excludes = artifact.exclude.map { "--exclude=" + Self.quote($0) }.joined(separator: " ")
+            let script = """
+                set -e
+                tmp=/logs/artifacts/.aa-unpack; rm -rf "$tmp"; mkdir -p "$tmp"
+                tar -C \(Self.quote(parent)) \(excludes) -cf - \(Self.quote(source.lastPathComponent)) | tar -C "$tmp" -xf -
+                rm -rf /logs/artifacts/\(Self.quote(name)); mv "$tmp"/\(Self.quote(source.lastPathComponent)) /logs/artifacts/\(Self.quote(name))
+                rmdir "$tmp"
+                """
+            let result = try? await sandbox.exec(ExecRequest(.shell(script), workingDirectory: "/", timeoutSeconds: 120))
+            let collected = dir + "/artifacts/" + name
+            manifest.append([
+                "source": artifact.source, "destination": name,
+                "type": FileTree.isDirectory(collected) ? "directory" : "file",
+                "status": result?.shellStatus == 0 ? "ok" : "failed",
+            ])
         }
         try? JSONFile.write(manifest, to: dir + "/artifacts/manifest.json")
     }

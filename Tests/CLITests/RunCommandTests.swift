@@ -138,7 +138,7 @@ struct RunCommandTests {
         #expect(jobs.exceptionType("w", none) == "RewardFileNotFoundError")
     }
 
-    @Test func prebuiltImagesGetTheEnvironmentFolderWorkdirAndEnv() throws {
+    @Test func prebuiltImagesGetTheEnvironmentFolderWorkdirEnvAndArtifacts() throws {
         let jobs = JobsDirectory()
         let r = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "prebuilt-image", "-o", jobs.path,
                                            "--job-name", "p", "-q"])
@@ -146,6 +146,11 @@ struct RunCommandTests {
         let trial = try #require(jobs.trials("p").first)
         #expect(jobs.exceptionType("p", trial) == nil)
         #expect(jobs.reward("p", trial) == 1)
+        let artifacts = jobs.path + "/p/" + trial + "/artifacts"
+        #expect(FileManager.default.contents(atPath: artifacts + "/output.txt") == Data("line one\nhello from the task\n".utf8))
+        #expect(FileManager.default.fileExists(atPath: artifacts + "/workdir/output.txt"))
+        #expect(!FileManager.default.fileExists(atPath: artifacts + "/workdir/input.txt"), "exclude is honoured")
+        #expect(FileManager.default.fileExists(atPath: artifacts + "/manifest.json"))
     }
 
     @Test func attemptsMultiplyTrials() throws {
