@@ -5,7 +5,7 @@ import Logging
 /// What a job run reports while it works.
 public enum JobEvent: Sendable {
     /// The job starts (or resumes): how many trials in all, how many are already done.
-    case started(jobDirectory: String, total: Int, alreadyDone: Int, resumed: Bool)
+    case started(jobDirectory: String, total: Int, alreadyDone: Int, alreadyPassed: Int, resumed: Bool)
     case trialStarted(task: String, trialName: String)
     case trialFinished(TrialResultRecord, done: Int, total: Int)
     case retrying(task: String, failure: String)
@@ -51,6 +51,8 @@ public struct JobRunner: Sendable {
             throw JobError("the \(what) \(path) is under \(stage), which sandboxes cannot mount from; choose another \(flag)")
         }
         try FileManager.default.createDirectory(atPath: jobsDir, withIntermediateDirectories: true)
+        let lock = try JobLock(path: jobsDir + "/.aa-\(spec.jobName).lock", job: spec.jobName)
+        defer { withExtendedLifetime(lock) {} }
         let ledger = try Ledger(path: Self.ledgerPath(jobsDirectory: jobsDir))
         let agent = try AgentRegistry.make(spec.agentName, options: spec.agentOptions)
         let tasksByName = Dictionary(spec.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -106,13 +108,14 @@ public struct JobRunner: Sendable {
         let slots = try ledger.slots(job: spec.jobName)
         let pending = slots.filter { $0.status == .pending }
         let total = slots.count
-        var done = total - pending.count
-        events(.started(jobDirectory: jobDir, total: total, alreadyDone: done, resumed: resumed))
 
         var checksums: [String: String] = [:]
         for task in spec.tasks where pending.contains(where: { $0.task == task.name }) { checksums[task.name] = TaskChecksum.of(task.directory) }
         let context = SlotContext(spec: spec, jobID: jobID, jobDir: jobDir, ledger: ledger, agent: agent, log: log, checksums: checksums)
         var results = JobResults(context: context, startedAt: startedAt)
+        var done = total - pending.count
+        events(.started(jobDirectory: jobDir, total: total, alreadyDone: done,
+                        alreadyPassed: results.records.values.filter { $0.reward >= 1 }.count, resumed: resumed))
         await withTaskGroup(of: TrialResultRecord?.self) { group in
             var queue = pending[...]
             var running = 0

@@ -26,9 +26,10 @@ final class ProgressDisplay: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch event {
-        case .started(let dir, let total, let already, let resumed):
+        case .started(let dir, let total, let already, let alreadyPassed, let resumed):
             self.total = total
             done = already
+            passed = alreadyPassed
             if !quiet {
                 emit(resumed ? "resuming \(dir): \(already) of \(total) trials already done" : "job \(dir): \(total) trials")
             }

@@ -193,6 +193,20 @@ struct RunCommandTests {
         return (firstResult, jobs)
     }
 
+    @Test func aJobIsDrivenByOneProcessAtATime() throws {
+        let jobs = JobsDirectory()
+        let arguments = ["run", "-p", Repository.fixtures("lifecycle"), "-i", "slow", "-k", "3", "-n", "1", "-o", jobs.path,
+                         "--job-name", "once", "-q"]
+        let first = try RunningCommand(arguments)
+        let deadline = Date().addingTimeInterval(30)
+        while jobs.trials("once").isEmpty && Date() < deadline { usleep(20_000) }
+        let second = try Executables.run("aa", arguments)
+        #expect(second.status != 0)
+        #expect(second.stderr.contains("is being run by another aa process"), "\(second.stderr)")
+        #expect(first.wait().status == 0)
+        #expect(jobs.trials("once").count == 3)
+    }
+
     @Test func killedJobResumesExactly() throws {
         let (first, _) = try stopAndResume(SIGKILL)
         #expect(first.status != 0)
