@@ -9,7 +9,6 @@ public enum JobEvent: Sendable {
     case trialStarted(task: String, trialName: String)
     case trialFinished(TrialResultRecord, done: Int, total: Int)
     case retrying(task: String, failure: String)
-    case warning(String)
 }
 
 /// How a job run ended.

@@ -18,7 +18,6 @@ public struct TrialFailure: Error, Sendable, Equatable, CustomStringConvertible 
         public static let healthcheck = Kind(rawValue: "HealthcheckError")
         public static let unsupportedTask = Kind(rawValue: "UnsupportedTaskError")
         public static let sandbox = Kind(rawValue: "SandboxError")
-        public static let cancelled = Kind(rawValue: "CancelledError")
 
         /// Harbor's default `RetryConfig.exclude_exceptions`: failures a retry would only repeat.
         public static let notRetriedByDefault: Set<Kind> = [

@@ -123,6 +123,7 @@ public struct TrialRunner: Sendable {
             $0.reward = record.verifierResult?.rewards.map { _ in record.reward }
         }
         trace.close()
+        if trace.writeFailures > 0 { log.write("\(trace.writeFailures) trace events could not be written") }
         log.write("finished: reward \(record.verifierResult?.rewards.map { "\($0)" } ?? "none")")
         try? JSONFile.write(record, to: dir + "/result.json")
         return record
@@ -188,7 +189,7 @@ public struct TrialRunner: Sendable {
         if let mb = settings.overrideMemoryMB ?? env.memoryMB { spec.limits.memoryBytes = mb << 20 }
         spec.limits.diskBytes = (settings.overrideStorageMB ?? env.storageMB ?? 4096) << 20
         spec.limits.pids = 4096
-        log.write("creating sandbox: image \(environment.image), \(environment.layers.count) layers, network \(spec.network.rawValue)")
+        log.write("creating sandbox: image \(environment.image) (key \(environment.key.prefix(12)), \(environment.layers.count) layers), network \(spec.network.rawValue)")
         let sandbox: Sandbox
         do { sandbox = try await Sandbox.create(spec, runtime: runtime) } catch {
             throw TrialFailure(.sandbox, "creating the sandbox: \(error)")

@@ -44,8 +44,6 @@ final class ProgressDisplay: @unchecked Sendable {
         case .retrying(let task, let failure):
             running = max(0, running - 1)
             if !quiet { emit("retrying \(task) after \(failure)") }
-        case .warning(let w):
-            emit("warning: \(w)")
         }
         render()
     }
