@@ -4,4 +4,7 @@ public enum AutoAgent {
 
     /// Where `aa run` writes job folders unless told otherwise (Harbor's default).
     public static let defaultJobsDirectory = "jobs"
+
+    /// How job and trial configs name the environment backend (Harbor's `environment.import_path`).
+    public static let environmentImportPath = "autoagent:aa-sandbox"
 }

@@ -24,7 +24,8 @@ public struct JobConfigRecord: Sendable, Codable, Equatable {
         }
     }
     public struct Environment: Sendable, Codable, Equatable {
-        public var type: String
+        public var importPath: String
+        enum CodingKeys: String, CodingKey { case importPath = "import_path" }
     }
 
     public var jobName: String

@@ -200,7 +200,8 @@ public struct JobRunner: Sendable {
 
     /// Harbor's trial folder name: the task name (at most 32 characters) and 7 random characters.
     static func trialName(_ task: TaskDefinition) -> String {
-        let safe = String(task.directoryName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" }.prefix(32))
+        var safe = String(task.directoryName.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "-" }.prefix(32))
+        while safe.hasSuffix("-") || safe.hasSuffix("_") { safe.removeLast() }
         let alphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
         return safe + "__" + String((0..<7).map { _ in alphabet.randomElement()! })
     }

@@ -81,7 +81,7 @@ public struct JobSpec: Sendable {
             agents: [.init(name: agentName, modelName: agentOptions.model, kwargs: agentOptions.kwargs)],
             datasets: [.init(path: datasetPath, taskNames: includeNames.isEmpty ? nil : includeNames,
                              excludeTaskNames: excludeNames.isEmpty ? nil : excludeNames, nTasks: taskLimit)],
-            environment: .init(type: "aa-sandbox"), tasks: tasks.map(\.name))
+            environment: .init(importPath: AutoAgent.environmentImportPath), tasks: tasks.map(\.name))
     }
 
     func shouldRetry(_ kind: TrialFailure.Kind) -> Bool {

@@ -58,11 +58,12 @@ public struct TrialConfigRecord: Sendable, Codable, Equatable {
         public var kwargs: [String: String]
         enum CodingKeys: String, CodingKey { case name, modelName = "model_name", kwargs }
     }
+    /// Harbor's EnvironmentConfig: `type` names Harbor's own backends only, so ours goes in `import_path`.
     public struct EnvironmentRef: Sendable, Codable, Equatable {
-        public var type: String
+        public var importPath: String
         public var forceBuild: Bool
         public var delete: Bool
-        enum CodingKeys: String, CodingKey { case type, forceBuild = "force_build", delete }
+        enum CodingKeys: String, CodingKey { case importPath = "import_path", forceBuild = "force_build", delete }
     }
     public struct VerifierRef: Sendable, Codable, Equatable {
         public var disable: Bool

@@ -6,7 +6,7 @@ import Testing
         TrialResultRecord(
             id: name, taskName: task, trialName: name, trialURI: "", taskID: .init(path: "/t"), source: nil, taskChecksum: "",
             config: .init(task: .init(path: "/t"), trialName: name, trialsDir: "/j", timeoutMultiplier: 1,
-                          agent: .init(name: "oracle", kwargs: [:]), environment: .init(type: "aa-sandbox", forceBuild: false, delete: true),
+                          agent: .init(name: "oracle", kwargs: [:]), environment: .init(importPath: AutoAgent.environmentImportPath, forceBuild: false, delete: true),
                           verifier: .init(disable: false), jobID: "j"),
             agentInfo: .init(name: "oracle", version: "1"),
             verifierResult: reward.map { .init(rewards: ["reward": $0]) },

@@ -27,6 +27,7 @@ struct RunCommandTests {
         #expect(config["job_name"] as? String == "j")
         #expect(config["n_attempts"] as? Int == 1)
         #expect((config["agents"] as? [[String: Any]])?.first?["name"] as? String == "oracle")
+        #expect((config["environment"] as? [String: Any])?["type"] == nil, "Harbor's environment type names only its own backends")
         let result = jobs.json("j/result.json")
         #expect(result["n_total_trials"] as? Int == 2)
         #expect(result["finished_at"] is String)
