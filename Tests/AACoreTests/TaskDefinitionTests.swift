@@ -76,3 +76,19 @@ struct TaskFolder: ~Copyable {
         }
     }
 }
+
+@Suite struct TaskSelectionTests {
+    @Test func includeThenExcludeThenLimit() throws {
+        var files: [String: String] = [:]
+        for name in ["alpha", "beta", "gamma", "delta"] {
+            for (k, v) in TaskFolder.valid { files[k.replacingOccurrences(of: "demo/", with: "\(name)/")] = v }
+        }
+        let folder = try TaskFolder(files: files)
+        let tasks = try TaskDefinition.loadSuite(path: folder.root)
+        let names = { (t: [TaskDefinition]) in t.map(\.name) }
+        #expect(names(JobSpec.select(tasks, include: [], exclude: [], limit: nil)) == ["alpha", "beta", "delta", "gamma"])
+        #expect(names(JobSpec.select(tasks, include: ["*a"], exclude: [], limit: nil)) == ["alpha", "beta", "delta", "gamma"])
+        #expect(names(JobSpec.select(tasks, include: ["*ta", "g*"], exclude: ["b*"], limit: nil)) == ["delta", "gamma"])
+        #expect(names(JobSpec.select(tasks, include: [], exclude: ["alpha"], limit: 2)) == ["beta", "delta"])
+    }
+}

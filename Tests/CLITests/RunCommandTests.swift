@@ -154,6 +154,16 @@ struct RunCommandTests {
         #expect(FileManager.default.fileExists(atPath: artifacts + "/manifest.json"))
     }
 
+    @Test func aFailingHealthcheckFailsTheTrialBeforeTheAgent() throws {
+        let jobs = JobsDirectory()
+        _ = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "unhealthy", "-o", jobs.path,
+                                       "--job-name", "h", "-q"])
+        let trial = try #require(jobs.trials("h").first)
+        #expect(jobs.exceptionType("h", trial) == "HealthcheckError")
+        #expect(jobs.reward("h", trial) == nil)
+        #expect(!FileManager.default.fileExists(atPath: jobs.path + "/h/" + trial + "/agent/oracle.txt"), "the agent never ran")
+    }
+
     @Test func attemptsMultiplyTrials() throws {
         let jobs = JobsDirectory()
         _ = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "slow", "-k", "3", "-n", "3",
