@@ -172,6 +172,7 @@ public struct JobRunner: Sendable {
             do {
                 record = try await trialRunner.run(task: task, agent: c.agent, agentOptions: c.spec.agentOptions, placement: placement)
             } catch {
+                if !(error is CancellationError) { c.log.write("trial \(name) could not be recorded: \(error); it stays pending") }
                 try? FileTree.remove(c.jobDir + "/" + name)
                 try? c.ledger.reset(job: c.spec.jobName, task: slot.task, attempt: slot.attempt)
                 return nil

@@ -38,8 +38,9 @@ public struct TrialRunner: Sendable {
         }
     }
 
-    /// Runs the trial and writes its folder. Throws only `CancellationError` (the folder is then
-    /// incomplete and should be discarded); every other failure is recorded in the result.
+    /// Runs the trial and writes its folder. Throws `CancellationError` when cancelled, or the
+    /// error writing result.json; the folder is then incomplete and should be discarded. Every other
+    /// failure is recorded in the result.
     public func run(task: TaskDefinition, agent: any TrialAgent, agentOptions: AgentRegistry.Options,
                     placement: Placement) async throws -> TrialResultRecord {
         let dir = placement.jobDirectory + "/" + placement.trialName
@@ -125,7 +126,7 @@ public struct TrialRunner: Sendable {
         trace.close()
         if trace.writeFailures > 0 { log.write("\(trace.writeFailures) trace events could not be written") }
         log.write("finished: reward \(record.verifierResult?.rewards.map { "\($0)" } ?? "none")")
-        try? JSONFile.write(record, to: dir + "/result.json")
+        try JSONFile.write(record, to: dir + "/result.json")
         return record
     }
 
@@ -146,13 +147,14 @@ public struct TrialRunner: Sendable {
         let root = (runtime.hostID(forInside: 0), runtime.hostID(forInside: 0))
         let agentUser = try userIDs(task.config.agent.user, environment: environment, field: "agent.user", task: task)
         let verifierUser = try userIDs(task.config.verifier.user, environment: environment, field: "verifier.user", task: task)
-        // Host side of the mounts: agent/ and artifacts/ writable by the sandbox, verifier/ and the
-        // stage for /tests owned by the host (not writable inside) until verification.
+        // Host side of the mounts: agent/ and artifacts/ are host-owned and sticky (1777), so the
+        // sandbox can add files but cannot remove or replace the host's own (the trace); verifier/ and
+        // the stage for /tests are owned by the host and not writable inside until verification.
         do {
             for sub in ["agent", "artifacts"] {
                 try FileTree.makeDirectories(dir + "/" + sub)
-                try FileTree.chownTree(dir + "/" + sub, root.0, root.1)
-                chmod(dir + "/" + sub, 0o777)
+                lchown(dir + "/" + sub, 0, 0)
+                chmod(dir + "/" + sub, 0o1777)
             }
             try FileTree.makeDirectories(dir + "/verifier")
             try FileTree.clear(dir + "/verifier")

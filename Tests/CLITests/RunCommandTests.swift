@@ -68,6 +68,8 @@ struct RunCommandTests {
             #expect(jobs.exceptionType("f", trial) == nil, "\(trial): \(jobs.exceptionType("f", trial) ?? "")")
             let files = (try? FileManager.default.contentsOfDirectory(atPath: jobs.path + "/f/" + trial + "/verifier")) ?? []
             #expect(files.sorted() == ["reward.txt", "test-stdout.txt"], "\(trial) verifier folder: \(files)")
+            let trace = FileManager.default.contents(atPath: jobs.path + "/f/" + trial + "/agent/trace.aatrace") ?? Data()
+            #expect(trace.starts(with: Array("AATRACE".utf8)), "\(trial): the trace was replaced")
         }
     }
 
