@@ -102,6 +102,23 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { try await runners!.trial(next()) }
     }
 
+    // The two, back to back in every iteration: their ratio holds up on a busy machine where the
+    // rows above drift with the load.
+    let ratio = BenchmarkMetric.custom("aa ÷ bwrap (%)", polarity: .prefersSmaller, useScalingFactor: false)
+    var paired = single
+    paired.metrics = [ratio]
+    Benchmark("ratio: aa trial ÷ bwrap trial, back to back", configuration: paired) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let n = next()
+            let start = DispatchTime.now().uptimeNanoseconds
+            try await runners!.trial(n)
+            let middle = DispatchTime.now().uptimeNanoseconds
+            bash(bwrapTrial, [scratch + "/bwrap", "\(n)", trivialTask])
+            let end = DispatchTime.now().uptimeNanoseconds
+            benchmark.measurement(ratio, Int((middle - start) * 100 / max(1, end - middle)))
+        }
+    }
+
     Benchmark("baseline: bwrap shell loop, 200 trials 8 at a time", configuration: batch) { benchmark in
         for _ in benchmark.scaledIterations {
             let loop = #"seq 200 | xargs -P 8 -I{} bash -c "$1" bench "$2" {} "$3""#
