@@ -14,6 +14,7 @@ public actor EnvironmentBuilder {
     private let logger: Logger
     private var inFlight: [String: Task<PreparedEnvironment, any Error>] = [:]
     private var warned: Set<String> = []
+    private var sweptLeftovers = false
 
     public init(cacheDirectory: String, imageMap: ImageMap, runtime: SandboxRuntime, logger: Logger) {
         self.cacheDirectory = cacheDirectory
@@ -77,6 +78,10 @@ public actor EnvironmentBuilder {
         let deadline = Date().addingTimeInterval(task.config.environment.buildTimeoutSec * timeoutMultiplier)
         let layersDirectory = cacheDirectory + "/layers"
         do { try FileTree.makeDirectories(layersDirectory) } catch { throw buildError("cache: \(error)") }
+        if !sweptLeftovers {
+            sweptLeftovers = true
+            Self.removeLeftovers(in: layersDirectory, logger: logger)
+        }
         for instruction in dockerfile.instructions {
             let at = "environment/Dockerfile line \(instruction.line)"
             switch instruction.kind {
@@ -230,6 +235,18 @@ public actor EnvironmentBuilder {
         var st = stat()
         guard stat(path, &st) == 0 else { return "none" }
         return "\(st.st_size)-\(st.st_mtim.tv_sec)-\(st.st_mtim.tv_nsec)"
+    }
+
+    /// Removes half-built layers (`<key>.tmp-<pid>-<n>`) whose builder process is gone.
+    static func removeLeftovers(in directory: String, logger: Logger) {
+        for name in FileTree.entries(directory) {
+            guard let range = name.range(of: ".tmp-"),
+                  let pid = Int32(name[range.upperBound...].prefix { $0 != "-" }),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            do { try FileTree.remove(directory + "/" + name) } catch {
+                logger.warning("cannot remove a half-built layer", metadata: ["path": "\(directory)/\(name)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Atomically moves a finished layer into place; a concurrent builder that got there first wins.
