@@ -10,15 +10,21 @@ import Logging
 public actor EnvironmentBuilder {
     public let cacheDirectory: String
     public let imageMap: ImageMap
+    /// Build every layer afresh instead of reusing cached ones (Harbor's --force-build).
+    public let forceBuild: Bool
+    /// Mixed into every layer key when forcing, so this builder's layers are new ones.
+    private let keySalt: String
     private let runtime: SandboxRuntime
     private let logger: Logger
     private var inFlight: [String: Task<PreparedEnvironment, any Error>] = [:]
     private var warned: Set<String> = []
     private var sweptLeftovers = false
 
-    public init(cacheDirectory: String, imageMap: ImageMap, runtime: SandboxRuntime, logger: Logger) {
+    public init(cacheDirectory: String, imageMap: ImageMap, runtime: SandboxRuntime, logger: Logger, forceBuild: Bool = false) {
         self.cacheDirectory = cacheDirectory
         self.imageMap = imageMap
+        self.forceBuild = forceBuild
+        keySalt = forceBuild ? " forced \(UUID().uuidString)" : ""
         self.runtime = runtime
         self.logger = logger
     }
@@ -74,7 +80,7 @@ public actor EnvironmentBuilder {
             throw TrialFailure(.unsupportedTask, "environment/Dockerfile line \(dockerfile.fromLine): \(error)")
         }
         var state = ImageState(base: resolution.base)
-        state.key = SHA256.hex("base \(resolution.base) \(dockerfile.baseImage) \(Self.fingerprint(resolution.base))")
+        state.key = SHA256.hex("base \(resolution.base) \(dockerfile.baseImage) \(Self.fingerprint(resolution.base))\(keySalt)")
         let deadline = Date().addingTimeInterval(task.config.environment.buildTimeoutSec * timeoutMultiplier)
         let layersDirectory = cacheDirectory + "/layers"
         do { try FileTree.makeDirectories(layersDirectory) } catch { throw buildError("cache: \(error)") }

@@ -55,7 +55,7 @@ public struct TrialRunner: Sendable {
                 timeoutMultiplier: settings.timeoutMultiplier, agentTimeoutMultiplier: settings.agentTimeoutMultiplier,
                 verifierTimeoutMultiplier: settings.verifierTimeoutMultiplier,
                 agent: .init(name: agent.name, modelName: agent.modelName, kwargs: agentOptions.kwargs),
-                environment: .init(importPath: AutoAgent.environmentImportPath, forceBuild: false, delete: true),
+                environment: .init(importPath: AutoAgent.environmentImportPath, forceBuild: builder.forceBuild, delete: true),
                 verifier: .init(disable: settings.disableVerification), jobID: placement.jobID),
             agentInfo: AgentInfo(name: agent.name, version: agent.version, modelInfo: agent.modelName.map { .init(name: $0, provider: nil) }),
             startedAt: ISOTime.string(started))

@@ -17,8 +17,11 @@ struct EnvironmentOptions: ParsableArguments {
     }
 
     /// The runtime and the environment builder, ready for trials.
+    @Flag(name: .customLong("force-build"), help: "Build every environment layer afresh instead of using the cache.")
+    var forceBuild = false
+
     func makeBuilder(runtime: SandboxRuntime) throws -> EnvironmentBuilder {
         EnvironmentBuilder(cacheDirectory: cacheDirectory ?? EnvironmentBuilder.defaultCacheDirectory(), imageMap: try loadImageMap(),
-                           runtime: runtime, logger: cliLogger)
+                           runtime: runtime, logger: cliLogger, forceBuild: forceBuild)
     }
 }

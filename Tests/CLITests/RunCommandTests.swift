@@ -166,6 +166,20 @@ struct RunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: jobs.path + "/h/" + trial + "/agent/oracle.txt"), "the agent never ran")
     }
 
+    @Test func layersAreReusedUnlessForced() throws {
+        let jobs = JobsDirectory()
+        func key(_ job: String, _ extra: [String]) throws -> String {
+            _ = try Executables.run("aa", ["run", "-p", Repository.bundledTasks, "-i", "word-frequency", "-o", jobs.path,
+                                           "--job-name", job, "-q"] + extra)
+            let trial = try #require(jobs.trials(job).first)
+            let log = (try? String(contentsOfFile: jobs.path + "/\(job)/\(trial)/trial.log", encoding: .utf8)) ?? ""
+            return try #require(log.range(of: #"key [0-9a-f]{12}"#, options: .regularExpression).map { String(log[$0]) })
+        }
+        let first = try key("a", [])
+        #expect(try key("b", []) == first, "an unchanged task reuses its layers")
+        #expect(try key("c", ["--force-build"]) != first, "--force-build builds new layers")
+    }
+
     @Test func attemptsMultiplyTrials() throws {
         let jobs = JobsDirectory()
         _ = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "slow", "-k", "3", "-n", "3",
