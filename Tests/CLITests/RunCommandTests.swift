@@ -166,6 +166,15 @@ struct RunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: jobs.path + "/h/" + trial + "/agent/oracle.txt"), "the agent never ran")
     }
 
+    @Test func theDockerfileSubsetBuildsAsDockerWould() throws {
+        let jobs = JobsDirectory()
+        _ = try Executables.run("aa", ["run", "-p", Repository.fixtures("lifecycle"), "-i", "dockerfile-features", "-o", jobs.path,
+                                       "--job-name", "d", "-q"])
+        let trial = try #require(jobs.trials("d").first)
+        let output = (try? String(contentsOfFile: jobs.path + "/d/" + trial + "/verifier/test-stdout.txt", encoding: .utf8)) ?? ""
+        #expect(jobs.reward("d", trial) == 1, "\(output)")
+    }
+
     @Test func layersAreReusedUnlessForced() throws {
         let jobs = JobsDirectory()
         func key(_ job: String, _ extra: [String]) throws -> String {

@@ -1,0 +1,2 @@
+#!/bin/bash
+id -u > /logs/agent/agent-uid.txt
