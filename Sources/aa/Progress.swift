@@ -1,9 +1,10 @@
 import Foundation
+import Synchronization
 
 /// Progress on stderr for long commands: a redrawn bar on a TTY, a line every few seconds otherwise.
 final class Progress {
     private let label: String
-    private let total: Int?
+    private var total: Int?
     private let isTTY = isatty(STDERR_FILENO) != 0
     private let started = Date()
     private var lastReport = Date()
@@ -14,8 +15,9 @@ final class Progress {
         self.total = total
     }
 
-    /// Reports `done` units; cheap to call often.
-    func update(_ done: Int) {
+    /// Reports `done` units (of a total learnt late, if given); cheap to call often.
+    func update(_ done: Int, total: Int? = nil) {
+        if let total { self.total = total }
         let now = Date()
         let interval = isTTY ? 0.1 : 5.0
         guard now.timeIntervalSince(lastReport) >= interval else { return }
@@ -45,4 +47,14 @@ final class Progress {
     private func write(_ s: String) {
         FileHandle.standardError.write(Data(s.utf8))
     }
+}
+
+/// A progress display that concurrent workers may update.
+final class SharedProgress: Sendable {
+    private let progress: Mutex<Progress>
+
+    init(_ label: String) { progress = Mutex(Progress(label)) }
+
+    func update(_ done: Int, _ total: Int) { progress.withLock { $0.update(done, total: total) } }
+    func finish(_ summary: String) { progress.withLock { $0.finish(summary) } }
 }
