@@ -145,13 +145,13 @@ public enum ATIFImporter {
     }
 
     static func int(_ value: Any?) -> Int? {
-        if let n = value as? NSNumber, !(value is Bool) { return n.intValue }
+        if let n = value as? NSNumber { return n.intValue }
         if let s = value as? String { return Int(s) }
         return nil
     }
 
     static func double(_ value: Any?) -> Double? {
-        if let n = value as? NSNumber, !(value is Bool) { return n.doubleValue }
+        if let n = value as? NSNumber { return n.doubleValue }
         if let s = value as? String { return Double(s) }
         return nil
     }

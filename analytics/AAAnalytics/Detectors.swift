@@ -90,9 +90,10 @@ public struct Detectors: Sendable {
     /// The same command over and over, or two commands alternating.
     public func loop(_ trial: Int) -> Signature? {
         let calls = toolRows(trial)
+        guard let first = calls.first else { return nil }
         let commands = calls.map { tables.steps.command.codes[$0] }
         var run = 1
-        var failedRun = tables.steps.failed(calls.first ?? 0) ? 1 : 0
+        var failedRun = tables.steps.failed(first) ? 1 : 0
         for i in commands.indices.dropFirst() {
             if commands[i] == commands[i - 1], commands[i] >= 0 {
                 run += 1

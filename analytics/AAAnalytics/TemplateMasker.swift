@@ -28,7 +28,13 @@ public enum TemplateMasker {
     }
 
     static func mask(_ token: [UInt8]) -> String {
-        if isPath(token) { return wildcard }
+        if isPath(token) {
+            // Quotes and brackets around a path, and punctuation after it, stay.
+            var start = 0, end = token.count
+            while start < end, opening.contains(token[start]) { start += 1 }
+            while end > start, closing.contains(token[end - 1]) { end -= 1 }
+            return String(decoding: token[..<start], as: UTF8.self) + wildcard + String(decoding: token[end...], as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(token.count)
         var i = 0
@@ -70,6 +76,8 @@ public enum TemplateMasker {
     }
 
     private static let wildcardBytes = Array(wildcard.utf8)
+    private static let opening: Set<UInt8> = [0x22, 0x27, 0x28, 0x5b, 0x3c, 0x3d, 0x60]
+    private static let closing: Set<UInt8> = [0x22, 0x27, 0x29, 0x5d, 0x3e, 0x3a, 0x2c, 0x3b, 0x60, 0x2e]
 
     private static func endsWithWildcard(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 3 && bytes[bytes.count - 3] == 0x3c && bytes[bytes.count - 2] == 0x2a && bytes[bytes.count - 1] == 0x3e
@@ -81,7 +89,7 @@ public enum TemplateMasker {
         for c in token where c == 0x2f { slashes += 1 }
         guard slashes > 0 else { return false }
         var start = 0
-        while start < token.count, token[start] == 0x22 || token[start] == 0x27 || token[start] == 0x28 || token[start] == 0x3d {
+        while start < token.count, opening.contains(token[start]) {
             start += 1
         }
         guard start < token.count else { return false }

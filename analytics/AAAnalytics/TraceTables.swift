@@ -34,6 +34,21 @@ public struct TrialsTable: Sendable, Equatable {
 
     /// The reward a trial lost: 1 − reward (at least 0; a missing reward loses 1).
     public func rewardLost(_ trial: Int) -> Double { reward[trial].isNaN ? 1 : max(0, 1 - reward[trial]) }
+
+    /// Equal column by column, a missing value (NaN) equal to a missing value.
+    public static func == (a: TrialsTable, b: TrialsTable) -> Bool {
+        a.job == b.job && a.name == b.name && a.task == b.task && a.agent == b.agent && a.model == b.model
+            && a.exception == b.exception && a.budgetExhausted == b.budgetExhausted && a.verifierOutput == b.verifierOutput
+            && a.finalMessage == b.finalMessage && a.attempt == b.attempt && same(a.reward, b.reward)
+            && a.promptTokens == b.promptTokens && a.completionTokens == b.completionTokens && same(a.costUSD, b.costUSD)
+            && same(a.durationSeconds, b.durationSeconds) && a.firstStep == b.firstStep && a.stepRows == b.stepRows
+            && a.stepCount == b.stepCount
+    }
+}
+
+/// Doubles equal bit for bit (so NaN, a missing value, equals NaN).
+func same(_ a: [Double], _ b: [Double]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
 }
 
 /// The steps table: one row per tool call, model message or error, grouped by trial.
@@ -68,6 +83,14 @@ public struct StepsTable: Sendable, Equatable {
 
     /// The exit-code value that means "none recorded".
     public static let noExitCode = Int32.min
+
+    /// Equal column by column, a missing value (NaN) equal to a missing value.
+    public static func == (a: StepsTable, b: StepsTable) -> Bool {
+        a.trial == b.trial && a.index == b.index && a.kind == b.kind && a.tool == b.tool && a.command == b.command
+            && a.commandTemplate == b.commandTemplate && a.exitCode == b.exitCode && a.outputBytes == b.outputBytes
+            && a.output == b.output && a.errorLine == b.errorLine && a.errorTemplate == b.errorTemplate
+            && a.category == b.category && a.tokens == b.tokens && same(a.latencySeconds, b.latencySeconds) && a.timedOut == b.timedOut
+    }
 }
 
 /// Trials and steps tables with the command and error templates their ids refer to.
