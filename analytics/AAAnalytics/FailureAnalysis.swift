@@ -132,7 +132,7 @@ public struct FailureAnalysis: Sendable, Codable, Equatable {
             let impact = (Double(members.count) / Double(totalFailed) + lostReward / totalLost + Double(tasks.count) / Double(failingTasks)) / 3
             clusters.append(Cluster(
                 id: id, kind: kind,
-                name: kind.title + (template.map { ": " + TextExcerpt.bounded($0, limit: 80) } ?? ""),
+                name: kind.title + (template.map { ": " + TextExcerpt.prefix($0, limit: 80) } ?? ""),
                 description: kind.summary, lever: kind.lever, template: template,
                 failedTrials: members.count, share: Double(members.count) / Double(totalFailed), rewardLost: lostReward,
                 tasks: tasks, medianStep: steps.isEmpty ? nil : Aggregate.median(sorted: steps), impact: impact,
@@ -177,8 +177,10 @@ public struct FailureAnalysis: Sendable, Codable, Equatable {
         return chosen.map { trial, signature, lostStep in
             let range = tables.trials.steps(of: trial)
             let row = signature.row ?? lostStep.flatMap { s in range.first { tables.steps.index[$0] == Int32(s) } }
-            let output = row.flatMap { tables.steps.output[$0] }
-                ?? tables.trials.verifierOutput[trial] ?? tables.trials.exception[trial]
+            let fromVerifier = signature.kind == .wrongOutput || signature.kind == .failedVerification
+            let verifier = tables.trials.verifierOutput[trial]
+            let output = (fromVerifier ? verifier : nil) ?? row.flatMap { tables.steps.output[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+                ?? verifier ?? tables.trials.exception[trial]
             return Evidence(
                 trial: tables.trials.name[trial] ?? "", task: tables.trials.task[trial] ?? "",
                 step: row.map { Int(tables.steps.index[$0]) } ?? signature.step,

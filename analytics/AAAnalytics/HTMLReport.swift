@@ -111,14 +111,14 @@ public enum HTMLReport {
 
     static func positionChart(_ a: FailureAnalysis) -> String {
         let maxCount = max(1, a.lossPositions.max() ?? 1)
-        let bar = 40, height = 160
-        var s = "<svg id=\"loss-positions\" width=\"\(a.lossPositions.count * (bar + 6) + 40)\" height=\"\(height + 40)\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">\n"
+        let bar = 60, height = 160, top = 20
+        var s = "<svg id=\"loss-positions\" width=\"\(a.lossPositions.count * (bar + 8) + 40)\" height=\"\(height + top + 30)\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">\n"
         for (i, n) in a.lossPositions.enumerated() {
             let h = n * height / maxCount
-            let x = 20 + i * (bar + 6)
-            s += "<rect x=\"\(x)\" y=\"\(height - h + 10)\" width=\"\(bar)\" height=\"\(max(h, 0))\" fill=\"#f58231\"/>"
-            s += "<text x=\"\(x + bar / 2)\" y=\"\(height - h + 6)\" text-anchor=\"middle\">\(n)</text>"
-            s += "<text x=\"\(x + bar / 2)\" y=\"\(height + 24)\" text-anchor=\"middle\">\(i * 10)–\((i + 1) * 10)%</text>\n"
+            let x = 20 + i * (bar + 8)
+            s += "<rect x=\"\(x)\" y=\"\(top + height - h)\" width=\"\(bar)\" height=\"\(max(h, 0))\" fill=\"#f58231\"/>"
+            s += "<text x=\"\(x + bar / 2)\" y=\"\(top + height - h - 4)\" text-anchor=\"middle\">\(n)</text>"
+            s += "<text x=\"\(x + bar / 2)\" y=\"\(top + height + 16)\" text-anchor=\"middle\">\(i * 10)–\((i + 1) * 10)%</text>\n"
         }
         return s + "</svg>\n"
     }

@@ -10,12 +10,20 @@ public enum TextExcerpt {
         return head + " … " + tail
     }
 
-    /// The first line of text that reports an error, bounded to 300 bytes.
+    /// The line of text that names its error, bounded to 300 bytes: the first error-looking line,
+    /// except after a traceback header, whose last error-looking line names the exception.
     public static func errorLine(_ text: String) -> String? {
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) where looksLikeError(line) {
-            return bounded(line.trimmingWhitespace(), limit: 300)
-        }
-        return nil
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).filter { looksLikeError($0) }
+        guard let first = lines.first else { return nil }
+        let traceback = first.contains("Traceback (most recent call last)") || first.hasPrefix("panic:")
+        let chosen = traceback ? lines.last { !$0.contains("Traceback (most recent call last)") } ?? first : first
+        return bounded(chosen.trimmingWhitespace(), limit: 300)
+    }
+
+    /// The text cut to at most `limit` UTF-8 bytes at its end (for names and titles).
+    public static func prefix(_ text: String, limit: Int) -> String {
+        guard text.utf8.count > limit, limit > 4 else { return text }
+        return String(decoding: text.utf8.prefix(limit - 3), as: UTF8.self) + "…"
     }
 
     /// The last non-empty line of text, bounded to 300 bytes.
