@@ -19,7 +19,7 @@ import Testing
         #expect(t.steps[0].command == "ls -la /app")
         #expect(t.steps[0].output == "total 0")
         #expect(t.steps[0].errorLine == nil)
-        #expect(t.steps[1].errorLine == "Traceback (most recent call last):")
+        #expect(t.steps[1].errorLine == "ValueError: bad")
         #expect(t.steps[0].tokens == 110)
         #expect(t.promptTokens == 200)
         #expect(t.finalMessage == "Done.")
