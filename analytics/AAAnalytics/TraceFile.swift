@@ -55,12 +55,10 @@ public final class TraceWriter: Sendable {
             return p
         }
         guard !events.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var lines: [UInt8] = []
+        lines.reserveCapacity(events.count * 256)
         for event in events {
-            guard let data = try? encoder.encode(event) else { continue }
-            lines.append(contentsOf: data)
+            TraceEventCodec.encode(event, into: &lines)
             lines.append(0x0a)
         }
         let packed: [UInt8]
@@ -112,7 +110,6 @@ public struct TraceReader {
             throw TraceError(path: path, offset: 7, message: "trace format version \(bytes[7]) is newer than this reader (\(TraceFile.version))")
         }
         var contents = Contents(events: [], tornTail: false, corruptions: [])
-        let decoder = JSONDecoder()
         var off = TraceFile.magic.count
         while off < bytes.count {
             guard off + 4 <= bytes.count else { contents.tornTail = true; break }
@@ -126,7 +123,7 @@ public struct TraceReader {
             do {
                 let lines = try Zstd.decompress(frame, limit: 256 << 20)
                 for line in lines.split(separator: 0x0a) where !line.isEmpty {
-                    if let event = try? decoder.decode(TraceEvent.self, from: Data(line)) {
+                    if let event = TraceEventCodec.decode(line) {
                         contents.events.append(event)
                     } else {
                         contents.corruptions.append(TraceError(path: path, offset: off, message: "undecodable event in frame"))
