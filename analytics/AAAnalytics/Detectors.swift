@@ -6,11 +6,49 @@ public struct Detectors: Sendable {
     public let tables: TraceTables
     private let toolCallCode: Int32?
     private let errorCode: Int32?
+    /// Per steps row: whether it failed.
+    private let failedRow: [Bool]
+    /// Keyword flags per dictionary entry of a string column (computed once, looked up per row).
+    private let infraLine, contextLine, misuseLine, notFoundLine: [Bool]
+    private let infraCategory, contextCategory, misuseCategory: [Bool]
+    private let checkCommand: [Bool]
+    private let infraException, contextException, verifierTimeoutException, agentTimeoutException: [Bool]
+    private let claimMessage, admissionMessage: [Bool]
 
     public init(tables: TraceTables) {
         self.tables = tables
         toolCallCode = tables.steps.kind.existingCode(TrialRecord.Step.Kind.toolCall.rawValue)
         errorCode = tables.steps.kind.existingCode(TrialRecord.Step.Kind.error.rawValue)
+        let steps = tables.steps, errorKind = errorCode ?? -2
+        failedRow = (0..<steps.count).map { row in
+            steps.kind.codes[row] == errorKind || steps.timedOut[row]
+                || (steps.exitCode[row] == StepsTable.noExitCode ? steps.errorTemplate[row] != 0 : steps.exitCode[row] != 0)
+        }
+        func flags(_ column: StringColumn, _ words: [String]) -> [Bool] {
+            let matcher = KeywordMatcher(words)
+            return column.dictionary.map { matcher.matches($0) }
+        }
+        let s = tables.steps, t = tables.trials
+        infraLine = flags(s.errorLine, Self.infrastructureLines)
+        contextLine = flags(s.errorLine, Self.contextLines)
+        misuseLine = flags(s.errorLine, Self.misuseLines)
+        notFoundLine = flags(s.errorLine, ["command not found"])
+        infraCategory = s.category.dictionary.map { Self.infrastructureCategories.contains($0.lowercased()) }
+        contextCategory = flags(s.category, ["context"])
+        misuseCategory = s.category.dictionary.map { Self.misuseCategories.contains($0.lowercased()) }
+        checkCommand = flags(s.command, Self.checkWords)
+        infraException = flags(t.exception, Self.infrastructureExceptions)
+        contextException = flags(t.exception, ["contextlength", "context_length"])
+        verifierTimeoutException = flags(t.exception, ["verifiertimeout"])
+        agentTimeoutException = flags(t.exception, ["agenttimeout"])
+        claimMessage = flags(t.finalMessage, Self.successClaims)
+        admissionMessage = flags(t.finalMessage, Self.admissions)
+    }
+
+    /// The flag of a row's value, false when the value is missing.
+    private func flag(_ flags: [Bool], _ column: StringColumn, _ row: Int) -> Bool {
+        let code = column.codes[row]
+        return code >= 0 && flags[Int(code)]
     }
 
     /// Every signature that fires on a trial, primary (highest priority) first.
@@ -27,14 +65,14 @@ public struct Detectors: Sendable {
     // MARK: - Detectors
 
     public func infrastructure(_ trial: Int) -> Signature? {
-        if let exception = tables.trials.exception[trial], Self.infrastructureExceptions.contains(where: { exception.lowercased().contains($0) }) {
-            return Signature(kind: .infrastructure, step: lastStep(trial), template: exception)
+        if flag(infraException, tables.trials.exception, trial) {
+            return Signature(kind: .infrastructure, step: lastStep(trial), template: tables.trials.exception[trial])
         }
         for row in tables.trials.steps(of: trial) {
-            if isError(row), let category = tables.steps.category[row], Self.infrastructureCategories.contains(category.lowercased()) {
-                return Signature(kind: .infrastructure, step: step(row), template: errorTemplate(row) ?? category, row: row)
+            if isError(row), flag(infraCategory, tables.steps.category, row) {
+                return Signature(kind: .infrastructure, step: step(row), template: errorTemplate(row) ?? tables.steps.category[row], row: row)
             }
-            if let line = tables.steps.errorLine[row]?.lowercased(), Self.infrastructureLines.contains(where: { line.contains($0) }) {
+            if flag(infraLine, tables.steps.errorLine, row) {
                 return Signature(kind: .infrastructure, step: step(row), template: errorTemplate(row), row: row)
             }
         }
@@ -42,27 +80,25 @@ public struct Detectors: Sendable {
     }
 
     public func contextOverflow(_ trial: Int) -> Signature? {
-        if let exception = tables.trials.exception[trial]?.lowercased(), exception.contains("contextlength") || exception.contains("context_length") {
+        if flag(contextException, tables.trials.exception, trial) {
             return Signature(kind: .contextOverflow, step: lastStep(trial), template: tables.trials.exception[trial])
         }
         for row in tables.trials.steps(of: trial) {
-            let category = tables.steps.category[row]?.lowercased() ?? ""
-            let line = isError(row) ? tables.steps.errorLine[row]?.lowercased() ?? "" : ""
-            if category.contains("context") || Self.contextLines.contains(where: { line.contains($0) }) {
-                return Signature(kind: .contextOverflow, step: step(row), template: errorTemplate(row) ?? category, row: row)
+            if flag(contextCategory, tables.steps.category, row) || (isError(row) && flag(contextLine, tables.steps.errorLine, row)) {
+                return Signature(kind: .contextOverflow, step: step(row), template: errorTemplate(row) ?? tables.steps.category[row], row: row)
             }
         }
         return nil
     }
 
     public func verifierTimeout(_ trial: Int) -> Signature? {
-        guard let exception = tables.trials.exception[trial], exception.lowercased().contains("verifiertimeout") else { return nil }
-        return Signature(kind: .verifierTimeout, step: lastStep(trial), template: exception)
+        guard flag(verifierTimeoutException, tables.trials.exception, trial) else { return nil }
+        return Signature(kind: .verifierTimeout, step: lastStep(trial), template: tables.trials.exception[trial])
     }
 
     public func agentTimeout(_ trial: Int) -> Signature? {
         let exception = tables.trials.exception[trial] ?? ""
-        guard exception.lowercased().contains("agenttimeout") || tables.trials.budgetExhausted[trial] == "wall_time" else { return nil }
+        guard flag(agentTimeoutException, tables.trials.exception, trial) || tables.trials.budgetExhausted[trial] == "wall_time" else { return nil }
         return Signature(kind: .agentTimeout, step: lastStep(trial), template: exception.isEmpty ? "wall_time" : exception)
     }
 
@@ -75,11 +111,9 @@ public struct Detectors: Sendable {
     public func toolMisuse(_ trial: Int) -> Signature? {
         var hits: [Int] = []
         for row in tables.trials.steps(of: trial) {
-            let category = tables.steps.category[row]?.lowercased() ?? ""
-            let line = tables.steps.errorLine[row]?.lowercased() ?? ""
-            let misuse = Self.misuseCategories.contains(category)
-                || (isError(row) && Self.misuseLines.contains { line.contains($0) })
-                || tables.steps.exitCode[row] == 127 || line.contains("command not found")
+            let misuse = flag(misuseCategory, tables.steps.category, row)
+                || (isError(row) && flag(misuseLine, tables.steps.errorLine, row))
+                || tables.steps.exitCode[row] == 127 || flag(notFoundLine, tables.steps.errorLine, row)
             if misuse { hits.append(row) }
         }
         let rows = tables.trials.steps(of: trial)
@@ -93,14 +127,14 @@ public struct Detectors: Sendable {
         guard let first = calls.first else { return nil }
         let commands = calls.map { tables.steps.command.codes[$0] }
         var run = 1
-        var failedRun = tables.steps.failed(first) ? 1 : 0
+        var failedRun = failedRow[first] ? 1 : 0
         for i in commands.indices.dropFirst() {
             if commands[i] == commands[i - 1], commands[i] >= 0 {
                 run += 1
-                failedRun = tables.steps.failed(calls[i]) ? failedRun + 1 : 0
+                failedRun = failedRow[calls[i]] ? failedRun + 1 : 0
             } else {
                 run = 1
-                failedRun = tables.steps.failed(calls[i]) ? 1 : 0
+                failedRun = failedRow[calls[i]] ? 1 : 0
             }
             if run >= 4 || failedRun >= 3 {
                 let start = calls[i - run + 1]
@@ -166,8 +200,7 @@ public struct Detectors: Sendable {
     public func wrongOutput(_ trial: Int) -> Signature? {
         guard let output = tables.trials.verifierOutput[trial] else { return nil }
         for line in output.split(separator: "\n") {
-            let lower = line.lowercased()
-            if Self.wrongOutputLines.contains(where: { lower.contains($0) }) {
+            if Self.wrongOutputMatcher.matches(line) {
                 return Signature(kind: .wrongOutput, step: lastStep(trial), template: TemplateMasker.masked(line))
             }
         }
@@ -176,9 +209,8 @@ public struct Detectors: Sendable {
 
     /// The last message claims the task is done, yet none of the last calls checked anything.
     public func claimedSuccess(_ trial: Int) -> Signature? {
-        guard tables.trials.exception[trial] == nil, let message = tables.trials.finalMessage[trial]?.lowercased(),
-              Self.successClaims.contains(where: { message.contains($0) }),
-              !Self.admissions.contains(where: { message.contains($0) }), !verifiedAtEnd(trial)
+        guard tables.trials.exception.codes[trial] < 0, flag(claimMessage, tables.trials.finalMessage, trial),
+              !flag(admissionMessage, tables.trials.finalMessage, trial), !verifiedAtEnd(trial)
         else { return nil }
         let calls = toolRows(trial)
         return Signature(kind: .claimedSuccess, step: lastStep(trial), template: calls.last.flatMap(commandTemplate), row: calls.last)
@@ -213,7 +245,7 @@ public struct Detectors: Sendable {
         var last: Int?
         for (i, row) in calls.enumerated() {
             let t = tables.steps.commandTemplate[row]
-            if !seen.contains(t), !tables.steps.failed(row) { last = i }
+            if !seen.contains(t), !failedRow[row] { last = i }
             seen.insert(t)
         }
         return last
@@ -221,13 +253,10 @@ public struct Detectors: Sendable {
 
     /// Whether one of the last three calls is a check (tests, diff, verify …) that succeeded.
     public func verifiedAtEnd(_ trial: Int) -> Bool {
-        toolRows(trial).suffix(3).contains { row in
-            guard !tables.steps.failed(row), let command = tables.steps.command[row]?.lowercased() else { return false }
-            return Self.checkWords.contains { command.contains($0) }
-        }
+        toolRows(trial).suffix(3).contains { row in !failedRow[row] && flag(checkCommand, tables.steps.command, row) }
     }
 
-    func isError(_ row: Int) -> Bool { tables.steps.failed(row) }
+    func isError(_ row: Int) -> Bool { failedRow[row] }
     func isAction(_ row: Int) -> Bool { tables.steps.kind.codes[row] == toolCallCode || tables.steps.kind.codes[row] == errorCode }
     func step(_ row: Int) -> Int { Int(tables.steps.index[row]) }
     func lastStep(_ trial: Int) -> Int { Int(tables.trials.stepCount[trial]) }
@@ -243,6 +272,7 @@ public struct Detectors: Sendable {
         "no space left on device", "could not resolve host", "temporary failure in name resolution",
         "network is unreachable", "cannot allocate memory", "read-only file system", "rate limit",
     ]
+    static let wrongOutputMatcher = KeywordMatcher(wrongOutputLines)
     static let contextLines = ["context length", "maximum context", "context window", "prompt is too long", "too many tokens"]
     static let misuseCategories: Set<String> = ["unknown_tool", "bad_arguments", "invalid_arguments", "parse_error", "invalid_json"]
     static let misuseLines = ["unknown tool", "no such tool", "invalid arguments", "invalid json", "missing required argument"]

@@ -13,11 +13,26 @@ public enum TextExcerpt {
     /// The line of text that names its error, bounded to 300 bytes: the first error-looking line,
     /// except after a traceback header, whose last error-looking line names the exception.
     public static func errorLine(_ text: String) -> String? {
-        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).filter { looksLikeError($0) }
-        guard let first = lines.first else { return nil }
-        let traceback = first.contains("Traceback (most recent call last)") || first.hasPrefix("panic:")
-        let chosen = traceback ? lines.last { !$0.contains("Traceback (most recent call last)") } ?? first : first
-        return bounded(chosen.trimmingWhitespace(), limit: 300)
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var first: Range<Int>?
+            var last: Range<Int>?
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0a, bytes[end] != 0x0d { end += 1 }
+                if end > start, errorMatcher.matches(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+                    if first == nil { first = start..<end }
+                    if !tracebackMatcher.matches(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])) { last = start..<end }
+                }
+                start = end + 1
+            }
+            guard let first else { return nil }
+            let firstLine = String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self)
+            let traceback = tracebackMatcher.matches(firstLine) || firstLine.hasPrefix("panic:")
+            let chosen = traceback ? last.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) } ?? firstLine : firstLine
+            return bounded(chosen.trimmingWhitespace(), limit: 300)
+        }
     }
 
     /// The text cut to at most `limit` UTF-8 bytes at its end (for names and titles).
@@ -38,10 +53,12 @@ public enum TextExcerpt {
         "killed", "timed out", "timeout", "refused", "unrecognized", "unknown option", "syntax",
     ]
 
+    static let errorMatcher = KeywordMatcher(errorMarkers)
+    static let tracebackMatcher = KeywordMatcher(["traceback (most recent call last)"])
+
     /// Whether a line reads like an error report.
     public static func looksLikeError(_ line: some StringProtocol) -> Bool {
-        let lower = line.lowercased()
-        return errorMarkers.contains { lower.contains($0) }
+        errorMatcher.matches(line)
     }
 }
 

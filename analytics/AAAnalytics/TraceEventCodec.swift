@@ -16,11 +16,15 @@ public enum TraceEventCodec {
             out.append(0x3a)
         }
         func str(_ k: StaticString, _ v: String?) { if let v { key(k); string(v, into: &out) } }
-        func int(_ k: StaticString, _ v: Int?) { if let v { key(k); out.append(contentsOf: String(v).utf8) } }
+        func int(_ k: StaticString, _ v: Int?) { if let v { key(k); integer(Int64(v), into: &out) } }
         func dbl(_ k: StaticString, _ v: Double?) {
             guard let v, v.isFinite else { return }
             key(k)
-            out.append(contentsOf: (v == v.rounded(.towardZero) && abs(v) < 1e15 ? String(Int64(v)) : v.description).utf8)
+            if v == v.rounded(.towardZero) && abs(v) < 1e15 {
+                integer(Int64(v), into: &out)
+            } else {
+                out.append(contentsOf: v.description.utf8)
+            }
         }
         str("agent", e.agent); str("arguments", e.arguments); int("attempt", e.attempt); str("category", e.category)
         int("completionTokens", e.completionTokens); dbl("costUSD", e.costUSD); dbl("durationSeconds", e.durationSeconds)
@@ -45,20 +49,57 @@ public enum TraceEventCodec {
 
     static func string(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5c); out.append(0x22)
-            case 0x5c: out.append(0x5c); out.append(0x5c)
-            case 0x0a: out.append(0x5c); out.append(0x6e)
-            case 0x0d: out.append(0x5c); out.append(0x72)
-            case 0x09: out.append(0x5c); out.append(0x74)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5c, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xf)]])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            var run = 0
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5c {
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                run = i + 1
+                switch b {
+                case 0x22: out.append(0x5c); out.append(0x22)
+                case 0x5c: out.append(0x5c); out.append(0x5c)
+                case 0x0a: out.append(0x5c); out.append(0x6e)
+                case 0x0d: out.append(0x5c); out.append(0x72)
+                case 0x09: out.append(0x5c); out.append(0x74)
+                default: out.append(contentsOf: [0x5c, 0x75, 0x30, 0x30, hexDigit(b >> 4), hexDigit(b & 0xf)])
+                }
             }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
         }
         out.append(0x22)
+    }
+
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
+
+    /// Decimal digits of an integer, without allocating a String.
+    static func integer(_ v: Int64, into out: inout [UInt8]) {
+        if v < 0 { out.append(0x2d) }
+        var magnitude = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - n] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+                n += 1
+            } while magnitude > 0
+            out.append(contentsOf: d[(20 - n)...])
+        }
+    }
+
+    /// The fields of a trace event, by the key's length for lookup without allocating.
+    enum Field: CaseIterable {
+        case agent, arguments, attempt, category, completionTokens, costUSD, durationSeconds, exception, excerpt, exitCode, finishReason, kind, latencySeconds, limit, message, messages, model, promptTokens, reward, stderrBytes, stdoutBytes, step, task, text, time, timedOut, tool, trial, used
+
+        static let byLength: [[([UInt8], Field)]] = {
+            var table = Array(repeating: [([UInt8], Field)](), count: 20)
+            for field in allCases {
+                let name = Array("\(field)".utf8)
+                table[name.count].append((name, field))
+            }
+            return table
+        }()
     }
 
     /// A parser for one flat JSON object of strings, numbers, booleans and nulls.
@@ -84,7 +125,7 @@ public enum TraceEventCodec {
             if take(0x7d) { return nil }
             while true {
                 skipSpace()
-                guard let k = stringBytes() else { return nil }
+                guard let k = key() else { return nil }
                 skipSpace()
                 guard take(0x3a) else { return nil }
                 skipSpace()
@@ -100,8 +141,27 @@ public enum TraceEventCodec {
             return e
         }
 
+        /// The field a key names (nil for keys events do not have), or nil when the key is not a plain string.
+        mutating func key() -> Field?? {
+            guard take(0x22) else { return nil }
+            let start = i
+            while i < bytes.count, bytes[i] != 0x22 {
+                if bytes[i] == 0x5c { return nil }
+                i += 1
+            }
+            guard i < bytes.count else { return nil }
+            let length = i - start
+            i += 1
+            guard length < Field.byLength.count else { return .some(nil) }
+            for (name, field) in Field.byLength[length] where memcmp(bytes.baseAddress! + start, name, length) == 0 {
+                return .some(field)
+            }
+            return .some(nil)
+        }
+
         /// Sets one field; false when the value has the wrong type (the caller then falls back).
-        func assign(_ k: String, _ v: Value, to e: inout TraceEvent, sawKind: inout Bool) -> Bool {
+        func assign(_ field: Field?, _ v: Value, to e: inout TraceEvent, sawKind: inout Bool) -> Bool {
+            guard let field else { return true }
             func s() -> String?? { if case .string(let x) = v { return .some(x) }; if case .null = v { return .some(nil) }; return nil }
             func n() -> Int?? {
                 if case .number(let d, let isInteger) = v, isInteger, let x = Int(exactly: d) { return .some(x) }
@@ -109,43 +169,42 @@ public enum TraceEventCodec {
                 return nil
             }
             func d() -> Double?? { if case .number(let x, _) = v { return .some(x) }; if case .null = v { return .some(nil) }; return nil }
-            switch k {
-            case "kind":
+            switch field {
+            case .kind:
                 guard case .string(let x) = v, let kind = TraceEvent.Kind(rawValue: x) else { return false }
                 e.kind = kind
                 sawKind = true
-            case "time":
+            case .time:
                 guard case .number(let x, _) = v else { return false }
                 e.time = x
-            case "agent": guard let x = s() else { return false }; e.agent = x
-            case "arguments": guard let x = s() else { return false }; e.arguments = x
-            case "attempt": guard let x = n() else { return false }; e.attempt = x
-            case "category": guard let x = s() else { return false }; e.category = x
-            case "completionTokens": guard let x = n() else { return false }; e.completionTokens = x
-            case "costUSD": guard let x = d() else { return false }; e.costUSD = x
-            case "durationSeconds": guard let x = d() else { return false }; e.durationSeconds = x
-            case "exception": guard let x = s() else { return false }; e.exception = x
-            case "excerpt": guard let x = s() else { return false }; e.excerpt = x
-            case "exitCode": guard let x = n() else { return false }; e.exitCode = x
-            case "finishReason": guard let x = s() else { return false }; e.finishReason = x
-            case "latencySeconds": guard let x = d() else { return false }; e.latencySeconds = x
-            case "limit": guard let x = d() else { return false }; e.limit = x
-            case "message": guard let x = s() else { return false }; e.message = x
-            case "messages": guard let x = n() else { return false }; e.messages = x
-            case "model": guard let x = s() else { return false }; e.model = x
-            case "promptTokens": guard let x = n() else { return false }; e.promptTokens = x
-            case "reward": guard let x = d() else { return false }; e.reward = x
-            case "stderrBytes": guard let x = n() else { return false }; e.stderrBytes = x
-            case "stdoutBytes": guard let x = n() else { return false }; e.stdoutBytes = x
-            case "step": guard let x = n() else { return false }; e.step = x
-            case "task": guard let x = s() else { return false }; e.task = x
-            case "text": guard let x = s() else { return false }; e.text = x
-            case "timedOut":
+            case .agent: guard let x = s() else { return false }; e.agent = x
+            case .arguments: guard let x = s() else { return false }; e.arguments = x
+            case .attempt: guard let x = n() else { return false }; e.attempt = x
+            case .category: guard let x = s() else { return false }; e.category = x
+            case .completionTokens: guard let x = n() else { return false }; e.completionTokens = x
+            case .costUSD: guard let x = d() else { return false }; e.costUSD = x
+            case .durationSeconds: guard let x = d() else { return false }; e.durationSeconds = x
+            case .exception: guard let x = s() else { return false }; e.exception = x
+            case .excerpt: guard let x = s() else { return false }; e.excerpt = x
+            case .exitCode: guard let x = n() else { return false }; e.exitCode = x
+            case .finishReason: guard let x = s() else { return false }; e.finishReason = x
+            case .latencySeconds: guard let x = d() else { return false }; e.latencySeconds = x
+            case .limit: guard let x = d() else { return false }; e.limit = x
+            case .message: guard let x = s() else { return false }; e.message = x
+            case .messages: guard let x = n() else { return false }; e.messages = x
+            case .model: guard let x = s() else { return false }; e.model = x
+            case .promptTokens: guard let x = n() else { return false }; e.promptTokens = x
+            case .reward: guard let x = d() else { return false }; e.reward = x
+            case .stderrBytes: guard let x = n() else { return false }; e.stderrBytes = x
+            case .stdoutBytes: guard let x = n() else { return false }; e.stdoutBytes = x
+            case .step: guard let x = n() else { return false }; e.step = x
+            case .task: guard let x = s() else { return false }; e.task = x
+            case .text: guard let x = s() else { return false }; e.text = x
+            case .timedOut:
                 if case .bool(let b) = v { e.timedOut = b } else if case .null = v { e.timedOut = nil } else { return false }
-            case "tool": guard let x = s() else { return false }; e.tool = x
-            case "trial": guard let x = s() else { return false }; e.trial = x
-            case "used": guard let x = d() else { return false }; e.used = x
-            default: break
+            case .tool: guard let x = s() else { return false }; e.tool = x
+            case .trial: guard let x = s() else { return false }; e.trial = x
+            case .used: guard let x = d() else { return false }; e.used = x
             }
             return true
         }
@@ -204,9 +263,10 @@ public enum TraceEventCodec {
             var out: [UInt8] = []
             out.reserveCapacity(raw.count)
             var j = 0
+            var run = 0
             while j < raw.count {
-                let c = raw[j]
-                guard c == 0x5c else { out.append(c); j += 1; continue }
+                guard raw[j] == 0x5c else { j += 1; continue }
+                if run < j { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[run..<j])) }
                 guard j + 1 < raw.count else { return nil }
                 let e = raw[j + 1]
                 j += 2
@@ -229,7 +289,9 @@ public enum TraceEventCodec {
                     out.append(contentsOf: String(Character(u)).utf8)
                 default: return nil
                 }
+                run = j
             }
+            if run < raw.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[run...])) }
             return String(decoding: out, as: UTF8.self)
         }
 
