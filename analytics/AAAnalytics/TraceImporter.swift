@@ -73,8 +73,10 @@ public enum TraceImporter {
                 record.steps[i].timedOut = event.timedOut ?? false
                 if let excerpt = event.excerpt {
                     record.steps[i].output = TextExcerpt.bounded(excerpt, limit: excerptLimit)
-                    record.steps[i].errorLine = TextExcerpt.errorLine(excerpt)
-                        ?? ((event.exitCode ?? 0) != 0 ? TextExcerpt.lastLine(excerpt) : nil)
+                    // A call that exited 0 (and did not time out) reported no error, whatever its output says.
+                    if event.exitCode != 0 || event.timedOut == true {
+                        record.steps[i].errorLine = TextExcerpt.errorLine(excerpt) ?? (event.exitCode != nil ? TextExcerpt.lastLine(excerpt) : nil)
+                    }
                 }
             case .error:
                 var row = TrialRecord.Step(index: stepIndex, kind: .error)

@@ -117,6 +117,9 @@ public struct TableBuilder: Sendable {
     private var tables = TraceTables()
     private var commandMiner = TemplateMiner()
     private var errorMiner = TemplateMiner()
+    /// Template ids of lines already mined: an identical line joins the same template.
+    private var commandIds: [String: Int32] = [:]
+    private var errorIds: [String: Int32] = [:]
 
     public init() {}
 
@@ -152,12 +155,12 @@ public struct TableBuilder: Sendable {
             s.kind.append(step.kind.rawValue)
             s.tool.append(step.tool)
             s.command.append(step.command)
-            s.commandTemplate.append(step.command.map { Int32(commandMiner.add(firstLine($0))) } ?? 0)
+            s.commandTemplate.append(step.command.map { Self.mine(firstLine($0), &commandMiner, &commandIds) } ?? 0)
             s.exitCode.append(step.exitCode.map { Int32(clamping: $0) } ?? StepsTable.noExitCode)
             s.outputBytes.append(Int64(step.outputBytes ?? -1))
             s.output.append(step.output)
             s.errorLine.append(step.errorLine)
-            s.errorTemplate.append(step.errorLine.map { Int32(errorMiner.add($0)) } ?? 0)
+            s.errorTemplate.append(step.errorLine.map { Self.mine($0, &errorMiner, &errorIds) } ?? 0)
             s.category.append(step.category)
             s.tokens.append(Int64(step.tokens ?? -1))
             s.latencySeconds.append(step.latencySeconds ?? .nan)
@@ -174,9 +177,18 @@ public struct TableBuilder: Sendable {
         return result
     }
 
+    private static func mine(_ line: String, _ miner: inout TemplateMiner, _ ids: inout [String: Int32]) -> Int32 {
+        if let id = ids[line] { return id }
+        let id = Int32(miner.add(line))
+        ids[line] = id
+        return id
+    }
+
     /// Commands are templated by their first line (a heredoc body would make every command unique).
-    private func firstLine(_ command: String) -> Substring {
-        command.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first ?? Substring(command)
+    private func firstLine(_ command: String) -> String {
+        guard let newline = command.utf8.firstIndex(of: 0x0a) else { return command }
+        let first = String(command[..<newline])
+        return first.isEmpty ? command : first
     }
 
     /// Builds tables from records in one pass.
