@@ -9,16 +9,11 @@ public enum TemplateMasker {
     /// The masked tokens of a line (split on whitespace).
     public static func tokens(_ line: some StringProtocol) -> [String] {
         var result: [String] = []
-        var token: [UInt8] = []
-        token.reserveCapacity(64)
-        for byte in line.utf8 {
-            if byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d {
-                if !token.isEmpty { result.append(mask(token)); token.removeAll(keepingCapacity: true) }
-            } else {
-                token.append(byte)
-            }
+        var scratch: [UInt8] = []
+        var text = String(line)
+        text.withUTF8 { bytes in
+            forEachToken(bytes, scratch: &scratch) { result.append(String(decoding: $0, as: UTF8.self)) }
         }
-        if !token.isEmpty { result.append(mask(token)) }
         return result
     }
 
@@ -27,16 +22,48 @@ public enum TemplateMasker {
         tokens(line).joined(separator: " ")
     }
 
-    static func mask(_ token: [UInt8]) -> String {
+    /// Calls body with the masked bytes of each whitespace-separated token, allocating nothing per token.
+    public static func forEachToken(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var start = -1
+        func emit(_ token: UnsafeBufferPointer<UInt8>) {
+            if needsMask(token) {
+                scratch.removeAll(keepingCapacity: true)
+                mask(token, into: &scratch)
+                scratch.withUnsafeBufferPointer(body)
+            } else {
+                body(token)
+            }
+        }
+        for i in 0..<bytes.count {
+            let byte = bytes[i]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d {
+                if start >= 0 { emit(UnsafeBufferPointer(rebasing: bytes[start..<i])); start = -1 }
+            } else if start < 0 {
+                start = i
+            }
+        }
+        if start >= 0 { emit(UnsafeBufferPointer(rebasing: bytes[start...])) }
+    }
+
+    /// Whether a token has a digit or a slash (the only tokens masking can change).
+    @inline(__always) static func needsMask(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in token where (c >= 0x30 && c <= 0x39) || c == 0x2f { return true }
+        return false
+    }
+
+    /// Appends the masked token to out.
+    static func mask(_ token: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         if isPath(token) {
             // Quotes and brackets around a path, and punctuation after it, stay.
             var start = 0, end = token.count
             while start < end, opening.contains(token[start]) { start += 1 }
             while end > start, closing.contains(token[end - 1]) { end -= 1 }
-            return String(decoding: token[..<start], as: UTF8.self) + wildcard + String(decoding: token[end...], as: UTF8.self)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: token[..<start]))
+            out.append(contentsOf: wildcardBytes)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: token[end...]))
+            return
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(token.count)
+        let base = out.count
         var i = 0
         let n = token.count
         while i < n {
@@ -65,26 +92,25 @@ public enum TemplateMasker {
             }
             if hasDigit {
                 // A leading sign belongs to the number.
-                if let last = out.last, last == 0x2d, out.count == 1 || !isAlnum(out[out.count - 2]) { out.removeLast() }
-                if !endsWithWildcard(out) { out.append(contentsOf: wildcardBytes) }
+                if out.count > base, out[out.count - 1] == 0x2d, out.count - 1 == base || !isAlnum(out[out.count - 2]) { out.removeLast() }
+                if !endsWithWildcard(out, base: base) { out.append(contentsOf: wildcardBytes) }
             } else {
-                out.append(contentsOf: token[i..<end])
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: token[i..<end]))
             }
             i = end
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static let wildcardBytes = Array(wildcard.utf8)
     private static let opening: Set<UInt8> = [0x22, 0x27, 0x28, 0x5b, 0x3c, 0x3d, 0x60]
     private static let closing: Set<UInt8> = [0x22, 0x27, 0x29, 0x5d, 0x3e, 0x3a, 0x2c, 0x3b, 0x60, 0x2e]
 
-    private static func endsWithWildcard(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 3 && bytes[bytes.count - 3] == 0x3c && bytes[bytes.count - 2] == 0x2a && bytes[bytes.count - 1] == 0x3e
+    private static func endsWithWildcard(_ bytes: [UInt8], base: Int) -> Bool {
+        bytes.count - base >= 3 && bytes[bytes.count - 3] == 0x3c && bytes[bytes.count - 2] == 0x2a && bytes[bytes.count - 1] == 0x3e
     }
 
     /// A file-system path: starts with `/`, `~/`, `./` or `../`, or has two or more slashes.
-    private static func isPath(_ token: [UInt8]) -> Bool {
+    private static func isPath(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
         var slashes = 0
         for c in token where c == 0x2f { slashes += 1 }
         guard slashes > 0 else { return false }

@@ -15,9 +15,10 @@ public struct TemplateMiner: Sendable {
         var templates: [Int] = []
     }
 
-    private var tokenIds: [String: Int32] = [TemplateMasker.wildcard: 0]
-    private var tokenNames: [String] = [TemplateMasker.wildcard]
+    private var tokenTable: TokenTable
     private var hasDigits: [Bool] = [false]
+    private var scratch: [UInt8] = []
+    private var lineTokens: [Int32] = []
     private var nodes: [Node] = []
     private var roots: [Int: Int] = [:]
     private var templates: [[Int32]] = []
@@ -28,6 +29,9 @@ public struct TemplateMiner: Sendable {
         self.depth = max(1, depth)
         self.similarity = similarity
         self.maxChildren = max(2, maxChildren)
+        tokenTable = TokenTable()
+        var wildcard = TemplateMasker.wildcard
+        _ = wildcard.withUTF8 { tokenTable.intern($0) }
     }
 
     /// How many templates have been mined.
@@ -36,8 +40,25 @@ public struct TemplateMiner: Sendable {
     /// Adds a line and returns the id (from 1) of the template it now belongs to.
     @discardableResult
     public mutating func add(_ line: some StringProtocol) -> Int {
+        // Reuse the buffers of the last line (moved out, so appending does not copy them).
         var tokens: [Int32] = []
-        for token in TemplateMasker.tokens(line) { tokens.append(intern(token)) }
+        var scratch: [UInt8] = []
+        swap(&tokens, &lineTokens)
+        swap(&scratch, &self.scratch)
+        tokens.removeAll(keepingCapacity: true)
+        let contiguous: Bool? = line.utf8.withContiguousStorageIfAvailable { bytes in
+            TemplateMasker.forEachToken(bytes, scratch: &scratch) { tokens.append(intern($0)) }
+            return true
+        }
+        if contiguous == nil {
+            Array(line.utf8).withUnsafeBufferPointer { bytes in
+                TemplateMasker.forEachToken(bytes, scratch: &scratch) { tokens.append(intern($0)) }
+            }
+        }
+        defer {
+            swap(&tokens, &lineTokens)
+            swap(&scratch, &self.scratch)
+        }
         let leaf = route(tokens)
         if let (id, _) = best(in: nodes[leaf].templates, for: tokens) {
             var template = templates[id]
@@ -55,7 +76,7 @@ public struct TemplateMiner: Sendable {
     /// The current template of an id from `add`, tokens joined by spaces.
     public func template(_ id: Int) -> String {
         guard id >= 1, id <= templates.count else { return "" }
-        return templates[id - 1].map { tokenNames[Int($0)] }.joined(separator: " ")
+        return templates[id - 1].map { tokenTable.string($0) }.joined(separator: " ")
     }
 
     /// How many lines joined the template.
@@ -64,12 +85,9 @@ public struct TemplateMiner: Sendable {
         return sizes[id - 1]
     }
 
-    private mutating func intern(_ token: String) -> Int32 {
-        if let id = tokenIds[token] { return id }
-        let id = Int32(tokenNames.count)
-        tokenIds[token] = id
-        tokenNames.append(token)
-        hasDigits.append(token.utf8.contains { $0 >= 0x30 && $0 <= 0x39 })
+    private mutating func intern(_ token: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let id = tokenTable.intern(token)
+        if Int(id) == hasDigits.count { hasDigits.append(token.contains { $0 >= 0x30 && $0 <= 0x39 }) }
         return id
     }
 
