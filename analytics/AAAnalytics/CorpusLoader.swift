@@ -14,20 +14,21 @@ public enum CorpusLoader {
             logger.debug("reloading stored tables from \(stores[0])")
             return Corpus(tables: try ColumnStore.load(from: stores[0]), problems: [])
         }
-        var records: [TrialRecord] = []
+        var builder = TableBuilder()
         for store in stores {
             let tables = try ColumnStore.load(from: store)
-            records.append(contentsOf: (0..<tables.trials.count).map(tables.record))
+            for trial in 0..<tables.trials.count { builder.append(tables.record(trial)) }
         }
         let folders = paths.filter { !stores.contains($0) }
         var problems: [String] = []
         if !folders.isEmpty {
-            let result = try JobImporter.load(paths: folders, logger: logger, progress: progress)
-            records.append(contentsOf: result.trials)
-            problems = result.problems
+            problems = try JobImporter.stream(paths: folders, logger: logger, progress: progress) { records in
+                for record in records { builder.append(record) }
+            }
         }
-        if records.isEmpty { logger.warning("no trials found in \(paths.joined(separator: ", "))") }
-        return Corpus(tables: TableBuilder.build(records), problems: problems)
+        let tables = builder.finish()
+        if tables.trials.count == 0 { logger.warning("no trials found in \(paths.joined(separator: ", "))") }
+        return Corpus(tables: tables, problems: problems)
     }
 }
 

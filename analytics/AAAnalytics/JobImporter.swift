@@ -32,19 +32,46 @@ public enum JobImporter {
 
     /// Reads every trial under the paths, using all cores; `progress` gets the count done so far.
     public static func load(paths: [String], logger: Logger, progress: (@Sendable (Int, Int) -> Void)? = nil) throws(ImportError) -> Result {
-        let folders = try trialFolders(in: paths)
-        let slots = Slots(count: folders.count)
-        let done = Counter()
-        DispatchQueue.concurrentPerform(iterations: folders.count) { i in
-            slots.set(i, readTrial(folder: folders[i].folder, job: folders[i].job))
-            let n = done.increment()
-            progress?(n, folders.count)
-        }
-        var trials = slots.values.compactMap { $0 }
-        assignAttempts(&trials)
-        let problems = trials.flatMap(\.problems)
-        for problem in problems { logger.warning("\(problem)") }
+        var trials: [TrialRecord] = []
+        let problems = try stream(paths: paths, logger: logger, progress: progress) { trials.append(contentsOf: $0) }
         return Result(trials: trials, problems: problems)
+    }
+
+    /// Reads every trial under the paths in chunks, in order: the next chunk is read on all cores
+    /// while `consume` takes the last one, so memory holds two chunks, not the whole input.
+    /// Returns the problems met (each also logged as a warning).
+    public static func stream(paths: [String], logger: Logger, chunkSize: Int = 256, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                              consume: ([TrialRecord]) -> Void) throws(ImportError) -> [String] {
+        let folders = try trialFolders(in: paths)
+        let total = folders.count
+        let done = Counter()
+        func start(_ range: Range<Int>) -> (DispatchGroup, Slots) {
+            let group = DispatchGroup()
+            let slots = Slots(count: range.count)
+            DispatchQueue.global().async(group: group) {
+                DispatchQueue.concurrentPerform(iterations: range.count) { i in
+                    let (job, folder) = folders[range.lowerBound + i]
+                    slots.set(i, readTrial(folder: folder, job: job))
+                    progress?(done.increment(), total)
+                }
+            }
+            return (group, slots)
+        }
+        let chunks = stride(from: 0, to: total, by: max(1, chunkSize)).map { $0..<min($0 + max(1, chunkSize), total) }
+        var problems: [String] = []
+        var next = chunks.first.map(start)
+        for k in chunks.indices {
+            guard let (group, slots) = next else { break }
+            group.wait()
+            next = k + 1 < chunks.count ? start(chunks[k + 1]) : nil
+            let records = slots.values.compactMap { $0 }
+            for record in records {
+                for problem in record.problems { logger.warning("\(problem)") }
+                problems.append(contentsOf: record.problems)
+            }
+            consume(records)
+        }
+        return problems
     }
 
     /// Reads one trial folder; never throws, problems are recorded in the record.
@@ -176,16 +203,6 @@ public enum JobImporter {
         record.verifierOutput = TextExcerpt.bounded(failing.isEmpty ? tail : failing + "\n…\n" + tail, limit: 3_000)
     }
 
-    /// Numbers trials of the same job and task 1, 2, … in name order where the source gave no attempt.
-    private static func assignAttempts(_ trials: inout [TrialRecord]) {
-        var next: [String: Int] = [:]
-        for i in trials.indices.sorted(by: { trials[$0].name < trials[$1].name }) where trials[i].attempt == nil {
-            let key = trials[i].job + "\u{0}" + trials[i].task
-            let n = (next[key] ?? 0) + 1
-            next[key] = n
-            trials[i].attempt = n
-        }
-    }
 }
 
 /// Results written by index from concurrent workers.

@@ -169,9 +169,26 @@ public struct TableBuilder: Sendable {
         swap(&s, &tables.steps)
     }
 
-    /// The finished tables, with every template in its final form.
+    /// The finished tables, with every template in its final form, and trials the source gave no
+    /// attempt numbered 1, 2, … per job and task in name order.
     public func finish() -> TraceTables {
         var result = tables
+        var unnumbered: [Int: [Int]] = [:]
+        var taken: [Int: Set<Int32>] = [:]
+        let t = result.trials
+        for trial in 0..<t.count {
+            let key = Int(t.job.codes[trial]) << 32 | Int(t.task.codes[trial])
+            if t.attempt[trial] < 0 { unnumbered[key, default: []].append(trial) } else { taken[key, default: []].insert(t.attempt[trial]) }
+        }
+        for (key, trials) in unnumbered {
+            let taken = taken[key] ?? []
+            var n: Int32 = 1
+            for trial in trials.sorted(by: { (t.name[$0] ?? "") < (t.name[$1] ?? "") }) {
+                while taken.contains(n) { n += 1 }
+                result.trials.attempt[trial] = n
+                n += 1
+            }
+        }
         result.commandTemplates = (0..<commandMiner.count).map { commandMiner.template($0 + 1) }
         result.errorTemplates = (0..<errorMiner.count).map { errorMiner.template($0 + 1) }
         return result
