@@ -41,6 +41,30 @@ import Testing
         #expect(t.steps[0].failed)
     }
 
+    @Test func fileContentIsNotAnError() throws {
+        let listing = "     1→class Job:\n     2→    FAILED = \"failed\"\n     3→    except Exception as e:"
+        let doc: [String: Any] = [
+            "schema_version": "ATIF-v1.2", "session_id": "s", "agent": ["name": "claude-code", "version": "2"],
+            "steps": [
+                ["step_id": 1, "source": "agent", "message": "",
+                 "tool_calls": [["tool_call_id": "a", "function_name": "Read", "arguments": ["file_path": "/app/job.py"]]],
+                 "observation": ["results": [["source_call_id": "a", "content": listing]]]],
+                ["step_id": 2, "source": "agent", "message": "",
+                 "tool_calls": [["tool_call_id": "b", "function_name": "Read", "arguments": ["file_path": "/app/missing.py"]]],
+                 "observation": ["results": [["source_call_id": "b", "content": "Error: file not found: /app/missing.py"]]]],
+                ["step_id": 3, "source": "agent", "message": "",
+                 "tool_calls": [["tool_call_id": "c", "function_name": "Bash", "arguments": ["command": "python3 job.py"]]],
+                 "observation": ["results": [["source_call_id": "c", "content": "{\"out\": \"line\\nValueError: bad input\"}"]]]],
+            ],
+        ]
+        let t = try ATIFImporter.parse(try JSONSerialization.data(withJSONObject: doc), path: "t.json")
+        #expect(t.steps.map(\.command) == ["Read file_path=/app/job.py", "Read file_path=/app/missing.py", "python3 job.py"])
+        #expect(t.steps[0].errorLine == nil)
+        #expect(t.steps[1].errorLine == "Error: file not found: /app/missing.py")
+        // An escaped line break inside JSON output separates lines too.
+        #expect(t.steps[2].errorLine == "ValueError: bad input\"}")
+    }
+
     @Test func rejectsBadTrajectoriesNamingTheProblem() throws {
         #expect(throws: ImportError.self) { try ATIFImporter.parse(Data("{\"steps\": 3}".utf8), path: "a.json") }
         #expect(throws: ImportError.self) { try ATIFImporter.parse(Data("{\"schema_version\": \"ATIF-v2.0\", \"steps\": []}".utf8), path: "b.json") }

@@ -91,7 +91,7 @@ public enum ATIFImporter {
                 var row = TrialRecord.Step(index: index, kind: .message)
                 row.output = TextExcerpt.bounded(message, limit: TraceImporter.excerptLimit)
                 row.tokens = metrics == nil ? nil : stepTokens
-                if !unmatched.isEmpty { fill(&row, from: unmatched.removeFirst()) }
+                if !unmatched.isEmpty { fill(&row, from: unmatched.removeFirst(), runsCommand: false) }
                 trajectory.steps.append(row)
                 continue
             }
@@ -99,14 +99,14 @@ public enum ATIFImporter {
                 var row = TrialRecord.Step(index: index, kind: .toolCall)
                 row.tool = call["function_name"] as? String
                 let arguments = call["arguments"] as? [String: Any] ?? [:]
-                let command = ToolArguments.command(from: arguments) ?? json(arguments)
-                row.command = TextExcerpt.bounded(command, limit: TraceImporter.excerptLimit)
+                let command = ToolArguments.command(from: arguments)
+                row.command = TextExcerpt.bounded(command ?? ToolArguments.summary(tool: row.tool, arguments), limit: TraceImporter.excerptLimit)
                 if n == 0, metrics != nil { row.tokens = stepTokens }
                 let id = call["tool_call_id"] as? String
                 if let result = results.first(where: { ($0["source_call_id"] as? String) == id && id != nil }) {
-                    fill(&row, from: result)
+                    fill(&row, from: result, runsCommand: command != nil)
                 } else if !unmatched.isEmpty {
-                    fill(&row, from: unmatched.removeFirst())
+                    fill(&row, from: unmatched.removeFirst(), runsCommand: command != nil)
                 }
                 trajectory.steps.append(row)
             }
@@ -124,15 +124,19 @@ public enum ATIFImporter {
         return trajectory
     }
 
-    /// Output, size and exit code of an observation result (exit codes only exist in `extra`).
-    private static func fill(_ row: inout TrialRecord.Step, from result: [String: Any]) {
+    /// Output, size and exit code of an observation result (exit codes only exist in `extra`). The
+    /// output of a command is searched for an error line; other tools (file readers, editors, todo
+    /// lists) return content, so only an error on their first line counts.
+    private static func fill(_ row: inout TrialRecord.Step, from result: [String: Any], runsCommand: Bool) {
         let content = text(result["content"]) ?? ""
         row.output = TextExcerpt.bounded(content, limit: TraceImporter.excerptLimit)
         row.outputBytes = content.utf8.count
         let extra = result["extra"] as? [String: Any] ?? [:]
         row.exitCode = int(extra["exit_code"]) ?? int(extra["return_code"]) ?? int(extra["returncode"]) ?? int(extra["exitCode"])
         if let timedOut = extra["timed_out"] as? Bool { row.timedOut = timedOut }
-        row.errorLine = TextExcerpt.errorLine(content) ?? ((row.exitCode ?? 0) != 0 ? TextExcerpt.lastLine(content) : nil)
+        guard row.exitCode != 0 else { return }
+        let searched = runsCommand || row.exitCode != nil ? content : String(content.prefix { $0 != "\n" && $0 != "\r" })
+        row.errorLine = TextExcerpt.errorLine(searched) ?? (row.exitCode != nil ? TextExcerpt.lastLine(content) : nil)
     }
 
     /// A string, or the text parts of a ContentPart list (v1.6+).

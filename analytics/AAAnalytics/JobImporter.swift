@@ -127,7 +127,7 @@ public enum JobImporter {
     }
 
     private static func collect(_ url: URL, depth: Int, into found: inout [(String, String)]) {
-        guard depth < 3, let children = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return }
+        guard depth < 6, let children = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return }
         for child in children.sorted() where !child.hasPrefix(".") {
             let childURL = url.appendingPathComponent(child)
             var isDir: ObjCBool = false

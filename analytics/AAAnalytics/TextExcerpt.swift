@@ -19,13 +19,21 @@ public enum TextExcerpt {
             var last: Range<Int>?
             var start = 0
             while start < bytes.count {
+                // Lines end at a line break, or at an escaped one (`\n` inside JSON-encoded output).
                 var end = start
-                while end < bytes.count, bytes[end] != 0x0a, bytes[end] != 0x0d { end += 1 }
-                if end > start, errorMatcher.matches(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+                var next = start
+                while end < bytes.count {
+                    if bytes[end] == 0x0a || bytes[end] == 0x0d { next = end + 1; break }
+                    if bytes[end] == 0x5c, end + 1 < bytes.count, bytes[end + 1] == 0x6e || bytes[end + 1] == 0x72 { next = end + 2; break }
+                    end += 1
+                }
+                if end == bytes.count { next = end }
+                defer { start = next }
+                if end > start, !isListing(UnsafeBufferPointer(rebasing: bytes[start..<end])),
+                   errorMatcher.matches(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])) {
                     if first == nil { first = start..<end }
                     if !tracebackMatcher.matches(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])) { last = start..<end }
                 }
-                start = end + 1
             }
             guard let first else { return nil }
             let firstLine = String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self)
@@ -47,11 +55,25 @@ public enum TextExcerpt {
             .map { bounded($0.trimmingWhitespace(), limit: 300) }
     }
 
+    /// Phrases that report an error. Bare words such as "error" or "exception" are left out on
+    /// purpose: they also occur in code and file listings ("except Exception", "on_error").
     static let errorMarkers = [
-        "error", "traceback", "exception", "not found", "no such file", "permission denied", "fatal",
-        "failed", "failure", "cannot ", "can't ", "unable to", "denied", "invalid", "segmentation fault",
-        "killed", "timed out", "timeout", "refused", "unrecognized", "unknown option", "syntax",
+        "error:", "exception:", "] error", "traceback (most recent call last)", "fatal:", "panic:", "not found",
+        "no such file", "permission denied", "failed", "failure", "cannot ", "can't ", "unable to",
+        "segmentation fault", "killed", "timed out", "timeout expired", "refused", "unrecognized", "unknown option",
+        "no space left", "out of memory", "syntaxerror", "invalid syntax", "err!", "error[",
     ]
+
+    /// A line of a numbered file listing (`cat -n`, editors' read tools): source text, not an error.
+    static func isListing(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < line.count, line[i] == 0x20 { i += 1 }
+        let digits = i
+        while i < line.count, line[i] >= 0x30, line[i] <= 0x39 { i += 1 }
+        guard i > digits, i < line.count else { return false }
+        // A tab, or the arrow U+2192 (E2 86 92) after the line number.
+        return line[i] == 0x09 || (line[i] == 0xe2 && i + 2 < line.count && line[i + 1] == 0x86 && line[i + 2] == 0x92)
+    }
 
     static let errorMatcher = KeywordMatcher(errorMarkers)
     static let tracebackMatcher = KeywordMatcher(["traceback (most recent call last)"])

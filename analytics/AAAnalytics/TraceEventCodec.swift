@@ -4,6 +4,16 @@ import Foundation
 /// keys sorted, nil fields left out): the writer encodes with it, the reader decodes with it and
 /// falls back to JSONDecoder for anything it does not handle (nested values, unusual numbers).
 public enum TraceEventCodec {
+    /// The string fields of a flat JSON object (other values skipped), or nil when the text is not
+    /// one (nested values included): the fast path for reading tool-call arguments.
+    public static func stringFields(_ json: String) -> [String: String]? {
+        var json = json
+        return json.withUTF8 { buffer in
+            var parser = FlatParser(bytes: buffer)
+            return parser.stringFields()
+        }
+    }
+
     /// Appends the event's JSON object (no line break) to out.
     public static func encode(_ e: TraceEvent, into out: inout [UInt8]) {
         var first = true
@@ -114,6 +124,29 @@ public enum TraceEventCodec {
             case number(Double, isInteger: Bool)
             case bool(Bool)
             case null
+        }
+
+        mutating func stringFields() -> [String: String]? {
+            var fields: [String: String] = [:]
+            skipSpace()
+            guard take(0x7b) else { return nil }
+            skipSpace()
+            if take(0x7d) { return fields }
+            while true {
+                skipSpace()
+                guard let k = stringBytes() else { return nil }
+                skipSpace()
+                guard take(0x3a) else { return nil }
+                skipSpace()
+                guard let v = value() else { return nil }
+                if case .string(let text) = v { fields[k] = text }
+                skipSpace()
+                if take(0x2c) { continue }
+                guard take(0x7d) else { return nil }
+                break
+            }
+            skipSpace()
+            return i == bytes.count ? fields : nil
         }
 
         mutating func event() -> TraceEvent? {

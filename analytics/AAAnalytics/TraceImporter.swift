@@ -2,8 +2,8 @@ import Foundation
 
 /// Turns the events of one of our trace files into a trial record.
 public enum TraceImporter {
-    /// Largest output excerpt kept per row.
-    public static let excerptLimit = 2_000
+    /// Largest command or output excerpt kept per row (reports show less; the trace has more).
+    public static let excerptLimit = 600
 
     /// Reads a trace file; a torn tail or corrupt frames are kept as problems of the record.
     public static func read(path: String, job: String, fallbackName: String) throws(TraceError) -> TrialRecord {
@@ -59,7 +59,7 @@ public enum TraceImporter {
                     row = TrialRecord.Step(index: stepIndex, kind: .toolCall)
                 }
                 row.tool = event.tool
-                row.command = event.arguments.map { TextExcerpt.bounded(ToolArguments.command(fromJSON: $0), limit: excerptLimit) }
+                row.command = event.arguments.map { TextExcerpt.bounded(ToolArguments.command(fromJSON: $0, tool: event.tool), limit: excerptLimit) }
                 row.output = nil
                 record.steps.append(row)
             case .observation:
@@ -106,12 +106,26 @@ public enum ToolArguments {
     /// Argument names that hold a shell command or keystrokes, in order of preference.
     public static let commandKeys = ["command", "cmd", "keystrokes", "script", "code", "input"]
 
-    /// The command in a JSON object of arguments, or the JSON text itself when it has none.
-    public static func command(fromJSON json: String) -> String {
+    /// The command in a JSON object of arguments, or a one-line summary of the call when it has none.
+    public static func command(fromJSON json: String, tool: String? = nil) -> String {
+        if let fields = TraceEventCodec.stringFields(json) {
+            return commandKeys.lazy.compactMap { fields[$0] }.first ?? summary(tool: tool, fields)
+        }
         guard let data = json.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return json }
-        return command(from: object) ?? json
+        return command(from: object) ?? summary(tool: tool, object)
+    }
+
+    /// A call without a command as one line: the tool, then its arguments as `key=value` in key order.
+    public static func summary(tool: String?, _ arguments: [String: Any]) -> String {
+        let parts = arguments.keys.sorted().map { key -> String in
+            let value = arguments[key]
+            if let s = value as? String { return "\(key)=\(s)" }
+            if let n = value as? NSNumber { return "\(key)=\(n)" }
+            return "\(key)=…"
+        }
+        return ([tool ?? "call"] + parts).joined(separator: " ")
     }
 
     /// The command in a decoded arguments object.
