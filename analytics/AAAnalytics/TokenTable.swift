@@ -1,3 +1,5 @@
+import Glibc
+
 /// Interns byte strings as dense ids (0, 1, 2 …) without allocating per lookup: an open-addressing
 /// hash table over a byte arena. The template miner turns every masked token into an id with it.
 struct TokenTable: Sendable {
@@ -38,11 +40,8 @@ struct TokenTable: Sendable {
 
     private func equal(_ id: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard lengths[id] == bytes.count else { return false }
-        return arena.withUnsafeBufferPointer { a in
-            let start = starts[id]
-            for k in 0..<bytes.count where a[start + k] != bytes[k] { return false }
-            return true
-        }
+        guard let base = bytes.baseAddress else { return true }
+        return arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + starts[id], base, bytes.count) == 0 }
     }
 
     private mutating func grow() {
@@ -56,12 +55,24 @@ struct TokenTable: Sendable {
         slots = bigger
     }
 
-    /// FNV-1a, then a final mix so the low bits spread.
+    /// A multiply-mix hash over 8-byte words (then the tail), with a final mix so the low bits spread.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(bytes.count)
+        let raw = UnsafeRawBufferPointer(bytes)
+        var i = 0
+        while i + 8 <= raw.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < raw.count {
+            tail |= UInt64(raw[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
         h ^= h >> 33
         return h
     }
