@@ -22,7 +22,7 @@ def grouping_accuracy(truth, predicted):
 def main():
     aa, dirs = sys.argv[1], sys.argv[2:]
     scores = []
-    for d in dirs:
+    for d in [d for d in dirs if glob.glob(os.path.join(d, "*_structured.csv"))]:
         path = glob.glob(os.path.join(d, "*_structured.csv"))[0]
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
