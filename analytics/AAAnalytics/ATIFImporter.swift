@@ -159,9 +159,4 @@ public enum ATIFImporter {
         if let s = value as? String { return Double(s) }
         return nil
     }
-
-    static func json(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
 }

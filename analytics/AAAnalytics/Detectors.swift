@@ -19,11 +19,7 @@ public struct Detectors: Sendable {
         self.tables = tables
         toolCallCode = tables.steps.kind.existingCode(TrialRecord.Step.Kind.toolCall.rawValue)
         errorCode = tables.steps.kind.existingCode(TrialRecord.Step.Kind.error.rawValue)
-        let steps = tables.steps, errorKind = errorCode ?? -2
-        failedRow = (0..<steps.count).map { row in
-            steps.kind.codes[row] == errorKind || steps.timedOut[row]
-                || (steps.exitCode[row] == StepsTable.noExitCode ? steps.errorTemplate[row] != 0 : steps.exitCode[row] != 0)
-        }
+        failedRow = tables.steps.failedRows()
         func flags(_ column: StringColumn, _ words: [String]) -> [Bool] {
             let matcher = KeywordMatcher(words)
             return column.dictionary.map { matcher.matches($0) }

@@ -106,7 +106,7 @@ public enum JobImporter {
         }
         applyResult(folder + "/result.json", to: &record)
         applyVerifier(folder + "/verifier", to: &record)
-        if record.exception == nil, let text = try? String(contentsOfFile: folder + "/exception.txt", encoding: .utf8),
+        if record.exception == nil, let text = readText(folder + "/exception.txt"),
            let last = TextExcerpt.lastLine(text) {
             record.exception = last.split(separator: ":").first.map(String.init)
             record.exceptionMessage = last
@@ -185,7 +185,7 @@ public enum JobImporter {
     /// Reward files (when result.json had none) and a bounded verifier output, failure lines first.
     private static func applyVerifier(_ folder: String, to record: inout TrialRecord) {
         if record.reward == nil {
-            if let text = try? String(contentsOfFile: folder + "/reward.txt", encoding: .utf8) {
+            if let text = readText(folder + "/reward.txt") {
                 record.reward = Double(text.trimmingWhitespace())
             } else if let data = FileManager.default.contents(atPath: folder + "/reward.json"),
                       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
@@ -194,7 +194,7 @@ public enum JobImporter {
         }
         var text = ""
         for name in ["test-stdout.txt", "test-stderr.txt"] {
-            if let part = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8) { text += part + "\n" }
+            if let part = readText(folder + "/" + name) { text += part + "\n" }
         }
         guard !text.isEmpty else { return }
         let lines = text.split(separator: "\n")
@@ -203,6 +203,12 @@ public enum JobImporter {
         record.verifierOutput = TextExcerpt.bounded(failing.isEmpty ? tail : failing + "\n…\n" + tail, limit: 3_000)
     }
 
+}
+
+/// A file's text, or nil when it cannot be read (a missing file is the common case and costs one failed open).
+func readText(_ path: String) -> String? {
+    guard let bytes = try? TraceReader.readFile(path) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Results written by index from concurrent workers.

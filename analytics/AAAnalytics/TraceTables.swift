@@ -77,7 +77,17 @@ public struct StepsTable: Sendable, Equatable {
 
     /// Whether the row failed: an error row, a timeout, a non-zero exit, or an error line without an exit code.
     public func failed(_ row: Int) -> Bool {
-        kind[row] == TrialRecord.Step.Kind.error.rawValue || timedOut[row]
+        failed(row, errorKind: kind.existingCode(TrialRecord.Step.Kind.error.rawValue) ?? -2)
+    }
+
+    /// Whether each row failed (as `failed(_:)`), computed in one pass.
+    public func failedRows() -> [Bool] {
+        let errorKind = kind.existingCode(TrialRecord.Step.Kind.error.rawValue) ?? -2
+        return (0..<count).map { failed($0, errorKind: errorKind) }
+    }
+
+    private func failed(_ row: Int, errorKind: Int32) -> Bool {
+        kind.codes[row] == errorKind || timedOut[row]
             || (exitCode[row] == Self.noExitCode ? errorTemplate[row] != 0 : exitCode[row] != 0)
     }
 
