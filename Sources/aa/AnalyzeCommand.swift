@@ -32,7 +32,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Option(help: "Byte budget of the Markdown report.")
     var maxBytes: Int = MarkdownReport.defaultBudget
 
-    @Option(help: "Store the trials and steps tables as compressed column files in this folder.")
+    @Option(help: "Store the trials and steps tables (with --compare, of both sets) as compressed column files in this folder.")
     var saveTables: String?
 
     @Option(help: "Write trials.csv and steps.csv into this folder.")
@@ -47,16 +47,18 @@ struct AnalyzeCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         let logger = Logger(label: "aa.analyze")
-        let corpus = try load(jobs, label: "reading trials", logger: logger)
+        // Baseline and current trials share one set of tables, so their templates and cluster ids agree.
+        let corpus = try load(compare.isEmpty ? [jobs] : [jobs, compare], logger: logger)
+        let current = corpus.groups[0]
         if let folder = saveTables { try ColumnStore.save(corpus.tables, to: folder) }
         if let folder = exportCsv { try TableExport.write(corpus.tables, format: .csv, to: folder) }
         if let folder = exportJsonl { try TableExport.write(corpus.tables, format: .jsonl, to: folder) }
 
-        let analysis = FailureAnalysis.analyze(corpus.tables, problems: corpus.problems)
+        let analysis = FailureAnalysis.analyze(corpus.tables, trials: current, problems: corpus.problems)
         var comparison: AnalysisComparison?
-        if !compare.isEmpty {
-            let baseline = try load(compare, label: "reading baseline trials", logger: logger)
-            comparison = AnalysisComparison(baseline: FailureAnalysis.analyze(baseline.tables, problems: baseline.problems), current: analysis)
+        if compare.count > 0 {
+            let baseline = FailureAnalysis.analyze(corpus.tables, trials: corpus.groups[1])
+            comparison = AnalysisComparison(baseline: baseline, current: analysis)
         }
 
         let report: String
@@ -78,14 +80,14 @@ struct AnalyzeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(report.utf8))
         }
         FileHandle.standardError.write(Data((
-            "analyzed \(analysis.trials) trials (\(corpus.tables.steps.count) steps): \(analysis.failedTrials) failed, "
+            "analyzed \(analysis.trials) trials: \(analysis.failedTrials) failed, "
             + "\(analysis.clusters.count) clusters" + (corpus.problems.isEmpty ? "" : ", \(corpus.problems.count) input problems")
             + (output.map { "; report in \($0)" } ?? "") + "\n").utf8))
     }
 
-    private func load(_ paths: [String], label: String, logger: Logger) throws -> CorpusLoader.Corpus {
-        let progress = SharedProgress(label)
-        let corpus = try CorpusLoader.load(paths: paths, logger: logger) { done, total in progress.update(done, total) }
+    private func load(_ groups: [[String]], logger: Logger) throws -> CorpusLoader.Corpus {
+        let progress = SharedProgress("reading trials")
+        let corpus = try CorpusLoader.load(groups: groups, logger: logger) { done, total in progress.update(done, total) }
         progress.finish("\(corpus.tables.trials.count) trials, \(corpus.tables.steps.count) steps")
         return corpus
     }

@@ -75,6 +75,20 @@ import Testing
         #expect(md.contains("3 → 0"))
     }
 
+    @Test func rangesOfOneTableShareClusterIds() {
+        let before = corpus()
+        let after = corpus().filter { $0.exception == nil }
+        let tables = TableBuilder.build(before + after)
+        let baseline = FailureAnalysis.analyze(tables, trials: 0..<before.count)
+        let current = FailureAnalysis.analyze(tables, trials: before.count..<(before.count + after.count))
+        #expect(baseline.trials == 19)
+        #expect(current.trials == 16)
+        #expect(current.failedTrials == 6)
+        #expect(current.clusters.map(\.id) == [baseline.clusters[0].id])
+        let c = AnalysisComparison(baseline: baseline, current: current)
+        #expect(c.rows.map { [$0.before, $0.after] } == [[3, 0], [6, 6]])
+    }
+
     @Test func reportsRenderEveryFormat() throws {
         let analysis = FailureAnalysis.analyze(TableBuilder.build(corpus()))
         let md = MarkdownReport.render(analysis)

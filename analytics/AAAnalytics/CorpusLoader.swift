@@ -6,29 +6,44 @@ public enum CorpusLoader {
     public struct Corpus: Sendable {
         public var tables: TraceTables
         public var problems: [String]
+        /// The trials (rows of the trials table) of each input group, in the order given.
+        public var groups: [Range<Int>]
     }
 
     public static func load(paths: [String], logger: Logger, progress: (@Sendable (Int, Int) -> Void)? = nil) throws(ImportError) -> Corpus {
-        let stores = paths.filter(ColumnStore.isStore)
-        if stores.count == 1, paths.count == 1 {
-            logger.debug("reloading stored tables from \(stores[0])")
-            return Corpus(tables: try ColumnStore.load(from: stores[0]), problems: [])
+        try load(groups: [paths], logger: logger, progress: progress)
+    }
+
+    /// Loads groups of inputs into one set of tables (one template vocabulary), each group's trials
+    /// contiguous, so analyses of the groups can be compared cluster by cluster.
+    public static func load(groups: [[String]], logger: Logger, progress: (@Sendable (Int, Int) -> Void)? = nil) throws(ImportError) -> Corpus {
+        if groups.count == 1, groups[0].count == 1, ColumnStore.isStore(groups[0][0]) {
+            logger.debug("reloading stored tables from \(groups[0][0])")
+            let tables = try ColumnStore.load(from: groups[0][0])
+            return Corpus(tables: tables, problems: [], groups: [0..<tables.trials.count])
         }
         var builder = TableBuilder()
-        for store in stores {
-            let tables = try ColumnStore.load(from: store)
-            for trial in 0..<tables.trials.count { builder.append(tables.record(trial)) }
-        }
-        let folders = paths.filter { !stores.contains($0) }
         var problems: [String] = []
-        if !folders.isEmpty {
-            problems = try JobImporter.stream(paths: folders, logger: logger, progress: progress) { records in
-                for record in records { builder.append(record) }
+        var ranges: [Range<Int>] = []
+        var count = 0
+        for paths in groups {
+            let start = count
+            for store in paths.filter(ColumnStore.isStore) {
+                let tables = try ColumnStore.load(from: store)
+                for trial in 0..<tables.trials.count { builder.append(tables.record(trial)) }
+                count += tables.trials.count
             }
+            let folders = paths.filter { !ColumnStore.isStore($0) }
+            if !folders.isEmpty {
+                problems += try JobImporter.stream(paths: folders, logger: logger, progress: progress) { records in
+                    for record in records { builder.append(record) }
+                    count += records.count
+                }
+            }
+            if count == start { logger.warning("no trials found in \(paths.joined(separator: ", "))") }
+            ranges.append(start..<count)
         }
-        let tables = builder.finish()
-        if tables.trials.count == 0 { logger.warning("no trials found in \(paths.joined(separator: ", "))") }
-        return Corpus(tables: tables, problems: problems)
+        return Corpus(tables: builder.finish(), problems: problems, groups: ranges)
     }
 }
 

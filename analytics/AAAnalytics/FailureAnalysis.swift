@@ -81,16 +81,19 @@ public struct FailureAnalysis: Sendable, Codable, Equatable {
     /// Problems met while reading the input (torn traces, corrupt frames, unreadable files).
     public var problems: [String]
 
-    /// Analyzes the tables: detectors on every failed trial, lost-direction steps, clusters.
-    public static func analyze(_ tables: TraceTables, problems: [String] = []) -> FailureAnalysis {
+    /// Analyzes the tables (or a range of their trials): detectors on every failed trial,
+    /// lost-direction steps, clusters. Analyses of ranges of one set of tables share its templates,
+    /// so their cluster ids match (what `--compare` needs).
+    public static func analyze(_ tables: TraceTables, trials range: Range<Int>? = nil, problems: [String] = []) -> FailureAnalysis {
+        let range = range ?? 0..<tables.trials.count
         let detectors = Detectors(tables: tables)
-        let lost = LostDirection(detectors: detectors)
+        let lost = LostDirection(detectors: detectors, trials: range)
         let t = tables.trials
         var failures: [Failure] = []
         var rows: [Int] = []
         var primaries: [Signature] = []
         var positions = Array(repeating: 0, count: 10)
-        for trial in 0..<t.count where !t.succeeded(trial) {
+        for trial in range where !t.succeeded(trial) {
             let signatures = detectors.signatures(trial: trial)
             let step = lost.step(trial)
             let count = Int(t.stepCount[trial])
@@ -145,19 +148,19 @@ public struct FailureAnalysis: Sendable, Codable, Equatable {
         clusters.sort { ($0.impact, $1.id) > ($1.impact, $0.id) }
 
         var byTask: [String: TaskSummary] = [:]
-        for trial in 0..<t.count {
+        for trial in range {
             let task = t.task[trial] ?? ""
             var s = byTask[task] ?? TaskSummary(task: task, trials: 0, succeeded: 0, meanReward: nil, failures: [:])
             s.trials += 1
             if t.succeeded(trial) { s.succeeded += 1 }
             byTask[task] = s
         }
-        for aggregate in tables.rewardByTask() { byTask[aggregate.key]?.meanReward = aggregate.mean.isNaN ? nil : aggregate.mean }
+        for aggregate in tables.rewardByTask(trials: Array(range)) { byTask[aggregate.key]?.meanReward = aggregate.mean.isNaN ? nil : aggregate.mean }
         for (i, f) in failures.enumerated() { byTask[f.task]?.failures[primaries[i].kind.rawValue, default: 0] += 1 }
 
-        let rewards = t.reward.filter { !$0.isNaN }
+        let rewards = t.reward[range].filter { !$0.isNaN }
         return FailureAnalysis(
-            jobs: Array(Set(t.job.dictionary)).sorted(), trials: t.count, failedTrials: failures.count,
+            jobs: Array(Set(range.compactMap { t.job[$0] })).sorted(), trials: range.count, failedTrials: failures.count,
             meanReward: rewards.isEmpty ? nil : rewards.reduce(0, +) / Double(rewards.count),
             rewardLost: rows.reduce(0) { $0 + t.rewardLost($1) },
             tasks: byTask.values.sorted { $0.task < $1.task }, clusters: clusters, failures: failures,

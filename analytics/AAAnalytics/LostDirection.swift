@@ -7,11 +7,12 @@ public struct LostDirection: Sendable {
     /// Per task code: the command-template sequences of its successful trials.
     private let successes: [Int32: [[Int32]]]
 
-    public init(detectors: Detectors) {
+    /// References come from the successful trials in `trials` (all by default).
+    public init(detectors: Detectors, trials: Range<Int>? = nil) {
         self.detectors = detectors
         let tables = detectors.tables
         var successes: [Int32: [[Int32]]] = [:]
-        for trial in 0..<tables.trials.count where tables.trials.succeeded(trial) {
+        for trial in trials ?? 0..<tables.trials.count where tables.trials.succeeded(trial) {
             let sequence = detectors.toolRows(trial).map { tables.steps.commandTemplate[$0] }
             successes[tables.trials.task.codes[trial], default: []].append(sequence)
         }
