@@ -61,9 +61,8 @@ public struct TemplateMiner: Sendable {
         }
         let leaf = route(tokens)
         if let (id, _) = best(in: nodes[leaf].templates, for: tokens) {
-            var template = templates[id]
-            for i in template.indices where template[i] != tokens[i] { template[i] = 0 }
-            templates[id] = template
+            // In place: the template array is not copied.
+            for i in tokens.indices where templates[id][i] != tokens[i] && templates[id][i] != 0 { templates[id][i] = 0 }
             sizes[id] += 1
             return id + 1
         }
