@@ -24,7 +24,8 @@ public struct TemplateMiner: Sendable {
     private var templates: [[Int32]] = []
     private var sizes: [Int] = []
 
-    /// One configuration for every kind of input: Drain's usual depth and children, drain3's threshold.
+    /// One configuration for every kind of input: two token levels (Drain's depth 4), drain3's
+    /// threshold 0.4, 100 children per node.
     public init(depth: Int = 2, similarity: Double = 0.4, maxChildren: Int = 100) {
         self.depth = max(1, depth)
         self.similarity = similarity
