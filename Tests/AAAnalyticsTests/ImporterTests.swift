@@ -41,6 +41,17 @@ import Testing
         #expect(t.steps[0].failed)
     }
 
+    @Test func readsEmbeddedSubagentTrajectories() throws {
+        var doc = Fixtures.atif(version: "ATIF-v1.7", commands: [("ls", "a b")])
+        var sub = Fixtures.atif(version: "ATIF-v1.7", commands: [("grep -r foo .", "x.py:1: foo"), ("cat x.py", "foo")])
+        sub["trajectory_id"] = "sub-1"
+        doc["subagent_trajectories"] = [sub]
+        let t = try ATIFImporter.parse(try JSONSerialization.data(withJSONObject: doc), path: "t.json")
+        #expect(t.steps.compactMap(\.command) == ["ls", "grep -r foo .", "cat x.py"])
+        #expect(t.steps.map(\.index) == [2, 3, 5, 6, 7])
+        #expect(t.promptTokens == 300)
+    }
+
     @Test func fileContentIsNotAnError() throws {
         let listing = "     1→class Job:\n     2→    FAILED = \"failed\"\n     3→    except Exception as e:"
         let doc: [String: Any] = [

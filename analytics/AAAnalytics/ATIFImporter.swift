@@ -48,6 +48,12 @@ public enum ATIFImporter {
         } catch {
             throw ImportError(path: path, message: "invalid JSON: \(error.localizedDescription)")
         }
+        return try parse(root: root, path: path)
+    }
+
+    /// Parses a decoded trajectory; embedded subagent trajectories (v1.7) follow the parent's steps,
+    /// numbered on from its last step, and add to its token and cost totals.
+    static func parse(root: [String: Any], path: String) throws(ImportError) -> Trajectory {
         if let version = root["schema_version"] as? String, !version.hasPrefix("ATIF-v1.") {
             throw ImportError(path: path, message: "unsupported schema_version \(version) (ATIF-v1.0 … v1.7 are read)")
         }
@@ -115,6 +121,18 @@ public enum ATIFImporter {
             if let p = int(final["total_prompt_tokens"]) { prompt = p; sawTokens = true }
             if let c = int(final["total_completion_tokens"]) { completion = c; sawTokens = true }
             if let c = double(final["total_cost_usd"]) { cost = c; sawCost = true }
+        }
+        for sub in root["subagent_trajectories"] as? [[String: Any]] ?? [] {
+            let child = try parse(root: sub, path: path)
+            let offset = trajectory.steps.map(\.index).max() ?? 0
+            trajectory.steps += child.steps.map { step in
+                var step = step
+                step.index += offset
+                return step
+            }
+            if let p = child.promptTokens { prompt += p; sawTokens = true }
+            if let c = child.completionTokens { completion += c; sawTokens = true }
+            if let c = child.costUSD { cost += c; sawCost = true }
         }
         if sawTokens {
             trajectory.promptTokens = prompt
