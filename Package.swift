@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "aa",
             dependencies: [
-                "AACore", "aa-sandbox-init",
+                "AACore", "AAAnalytics", "aa-sandbox-init",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

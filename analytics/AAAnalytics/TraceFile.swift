@@ -27,48 +27,45 @@ public final class TraceWriter: Sendable {
     public let path: String
     private let fd: Int32
     private let frameEvents: Int
-    private let pending = Mutex<[TraceEvent]>([])
+
+    /// Events encoded but not yet written, and the reusable compression state.
+    private struct Pending {
+        var lines: [UInt8] = []
+        var count = 0
+        var frame: [UInt8] = []
+        let compressor: ZstdCompressor
+    }
+
+    private let pending: Mutex<Pending>
 
     /// Creates (or truncates) the trace at path.
     public init(path: String, frameEvents: Int = 32) throws(TraceError) {
         self.path = path
         self.frameEvents = max(1, frameEvents)
+        let compressor: ZstdCompressor
+        do { compressor = try ZstdCompressor(level: 3, checksum: true) } catch {
+            throw TraceError(path: path, offset: 0, message: error.description)
+        }
+        pending = Mutex(Pending(compressor: compressor))
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0o644)
         if fd < 0 { throw TraceError(path: path, offset: 0, message: "cannot create: \(String(cString: strerror(errno)))") }
-        try writeAll(TraceFile.magic)
+        try writeAll(TraceFile.magic[...])
     }
 
     deinit { Glibc.close(fd) }
 
     public func append(_ event: TraceEvent) throws(TraceError) {
-        let full = pending.withLock { p -> Bool in
-            p.append(event)
-            return p.count >= frameEvents
+        try pending.withLock { (p: inout Pending) throws(TraceError) in
+            TraceEventCodec.encode(event, into: &p.lines)
+            p.lines.append(0x0a)
+            p.count += 1
+            if p.count >= frameEvents { try write(&p) }
         }
-        if full { try flush() }
     }
 
     /// Writes the buffered events as one frame.
     public func flush() throws(TraceError) {
-        let events = pending.withLock { p -> [TraceEvent] in
-            defer { p = [] }
-            return p
-        }
-        guard !events.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var lines: [UInt8] = []
-        for event in events {
-            guard let data = try? encoder.encode(event) else { continue }
-            lines.append(contentsOf: data)
-            lines.append(0x0a)
-        }
-        let packed: [UInt8]
-        do { packed = try Zstd.compress(lines, level: 3, checksum: true) } catch {
-            throw TraceError(path: path, offset: -1, message: error.description)
-        }
-        let n = UInt32(packed.count)
-        try writeAll([UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)] + packed)
+        try pending.withLock { (p: inout Pending) throws(TraceError) in try write(&p) }
     }
 
     public func close() throws(TraceError) {
@@ -76,10 +73,28 @@ public final class TraceWriter: Sendable {
         _ = fsync(fd)
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws(TraceError) {
+    /// Compresses the pending lines into one frame with its length prefix and writes it.
+    private func write(_ p: inout Pending) throws(TraceError) {
+        guard p.count > 0 else { return }
+        p.frame.removeAll(keepingCapacity: true)
+        p.frame.append(contentsOf: [0, 0, 0, 0])
+        do { try p.compressor.compress(p.lines, appendingTo: &p.frame) } catch {
+            throw TraceError(path: path, offset: -1, message: error.description)
+        }
+        let n = UInt32(p.frame.count - 4)
+        p.frame[0] = UInt8(n & 0xff)
+        p.frame[1] = UInt8((n >> 8) & 0xff)
+        p.frame[2] = UInt8((n >> 16) & 0xff)
+        p.frame[3] = UInt8(n >> 24)
+        p.lines.removeAll(keepingCapacity: true)
+        p.count = 0
+        try writeAll(p.frame[...])
+    }
+
+    private func writeAll(_ bytes: ArraySlice<UInt8>) throws(TraceError) {
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[(bytes.startIndex + off)...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw TraceError(path: path, offset: -1, message: "write failed: \(String(cString: strerror(errno)))")
@@ -101,10 +116,7 @@ public struct TraceReader {
     }
 
     public static func read(path: String) throws(TraceError) -> Contents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TraceError(path: path, offset: 0, message: "cannot read")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try readFile(path)
         guard bytes.count >= TraceFile.magic.count, Array(bytes[0..<7]) == Array(TraceFile.magic[0..<7]) else {
             throw TraceError(path: path, offset: 0, message: "not an AutoAgent trace (bad magic)")
         }
@@ -112,7 +124,8 @@ public struct TraceReader {
             throw TraceError(path: path, offset: 7, message: "trace format version \(bytes[7]) is newer than this reader (\(TraceFile.version))")
         }
         var contents = Contents(events: [], tornTail: false, corruptions: [])
-        let decoder = JSONDecoder()
+        let decompressor: ZstdDecompressor
+        do { decompressor = try ZstdDecompressor() } catch { throw TraceError(path: path, offset: 0, message: error.description) }
         var off = TraceFile.magic.count
         while off < bytes.count {
             guard off + 4 <= bytes.count else { contents.tornTail = true; break }
@@ -122,15 +135,19 @@ public struct TraceReader {
                 break
             }
             guard off + 4 + n <= bytes.count else { contents.tornTail = true; break }
-            let frame = Array(bytes[(off + 4)..<(off + 4 + n)])
             do {
-                let lines = try Zstd.decompress(frame, limit: 256 << 20)
-                for line in lines.split(separator: 0x0a) where !line.isEmpty {
-                    if let event = try? decoder.decode(TraceEvent.self, from: Data(line)) {
-                        contents.events.append(event)
-                    } else {
-                        contents.corruptions.append(TraceError(path: path, offset: off, message: "undecodable event in frame"))
+                let lines = try decompressor.decompress(bytes[(off + 4)..<(off + 4 + n)], limit: 256 << 20)
+                var start = 0
+                while start < lines.count {
+                    let end = lines[start...].firstIndex(of: 0x0a) ?? lines.count
+                    if end > start {
+                        if let event = TraceEventCodec.decode(lines[start..<end]) {
+                            contents.events.append(event)
+                        } else {
+                            contents.corruptions.append(TraceError(path: path, offset: off, message: "undecodable event in frame"))
+                        }
                     }
+                    start = end + 1
                 }
             } catch {
                 contents.corruptions.append(TraceError(path: path, offset: off, message: "damaged frame: \(error.description)"))
@@ -138,5 +155,27 @@ public struct TraceReader {
             off += 4 + n
         }
         return contents
+    }
+
+    /// The whole file, read with one allocation.
+    static func readFile(_ path: String) throws(TraceError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TraceError(path: path, offset: 0, message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TraceError(path: path, offset: 0, message: "cannot stat: \(String(cString: strerror(errno)))") }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TraceError(path: path, offset: off, message: "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            off += n
+        }
+        if off < bytes.count { bytes.removeSubrange(off...) }
+        return bytes
     }
 }

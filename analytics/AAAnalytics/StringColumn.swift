@@ -1,0 +1,46 @@
+/// A dictionary-encoded string column: each distinct string is stored once, rows hold codes
+/// (−1 for a missing value).
+public struct StringColumn: Sendable, Equatable {
+    /// The distinct strings, in first-seen order.
+    public private(set) var dictionary: [String] = []
+    /// One code per row: an index into `dictionary`, or −1.
+    public private(set) var codes: [Int32] = []
+    private var lookup: [String: Int32] = [:]
+
+    public init() {}
+
+    /// A column from its stored parts.
+    public init(dictionary: [String], codes: [Int32]) {
+        self.dictionary = dictionary
+        self.codes = codes
+        for (i, s) in dictionary.enumerated() where lookup[s] == nil { lookup[s] = Int32(i) }
+    }
+
+    public var count: Int { codes.count }
+
+    public mutating func append(_ value: String?) {
+        guard let value else { codes.append(-1); return }
+        codes.append(code(for: value))
+    }
+
+    /// The code of a string, adding it to the dictionary if new.
+    public mutating func code(for value: String) -> Int32 {
+        if let code = lookup[value] { return code }
+        let code = Int32(dictionary.count)
+        dictionary.append(value)
+        lookup[value] = code
+        return code
+    }
+
+    /// The code of a string already in the dictionary.
+    public func existingCode(_ value: String) -> Int32? { lookup[value] }
+
+    public subscript(row: Int) -> String? {
+        let code = codes[row]
+        return code < 0 ? nil : dictionary[Int(code)]
+    }
+
+    public static func == (a: StringColumn, b: StringColumn) -> Bool {
+        a.dictionary == b.dictionary && a.codes == b.codes
+    }
+}

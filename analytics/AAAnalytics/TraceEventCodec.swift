@@ -1,0 +1,366 @@
+import Foundation
+
+/// Fast JSON for trace events, in the format JSONEncoder writes for `TraceEvent` (one flat object,
+/// keys sorted, nil fields left out): the writer encodes with it, the reader decodes with it and
+/// falls back to JSONDecoder for anything it does not handle (nested values, unusual numbers).
+public enum TraceEventCodec {
+    /// The string fields of a flat JSON object (other values skipped), or nil when the text is not
+    /// one (nested values included): the fast path for reading tool-call arguments.
+    public static func stringFields(_ json: String) -> [String: String]? {
+        var json = json
+        return json.withUTF8 { buffer in
+            var parser = FlatParser(bytes: buffer)
+            return parser.stringFields()
+        }
+    }
+
+    /// Appends the event's JSON object (no line break) to out.
+    public static func encode(_ e: TraceEvent, into out: inout [UInt8]) {
+        var first = true
+        func key(_ k: StaticString) {
+            out.append(first ? 0x7b : 0x2c)
+            first = false
+            out.append(0x22)
+            k.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(0x22)
+            out.append(0x3a)
+        }
+        func str(_ k: StaticString, _ v: String?) { if let v { key(k); string(v, into: &out) } }
+        func int(_ k: StaticString, _ v: Int?) { if let v { key(k); integer(Int64(v), into: &out) } }
+        func dbl(_ k: StaticString, _ v: Double?) {
+            guard let v, v.isFinite else { return }
+            key(k)
+            if v == v.rounded(.towardZero) && abs(v) < 1e15 {
+                integer(Int64(v), into: &out)
+            } else {
+                out.append(contentsOf: v.description.utf8)
+            }
+        }
+        str("agent", e.agent); str("arguments", e.arguments); int("attempt", e.attempt); str("category", e.category)
+        int("completionTokens", e.completionTokens); dbl("costUSD", e.costUSD); dbl("durationSeconds", e.durationSeconds)
+        str("exception", e.exception); str("excerpt", e.excerpt); int("exitCode", e.exitCode); str("finishReason", e.finishReason)
+        str("kind", e.kind.rawValue); dbl("latencySeconds", e.latencySeconds); dbl("limit", e.limit); str("message", e.message)
+        int("messages", e.messages); str("model", e.model); int("promptTokens", e.promptTokens); dbl("reward", e.reward)
+        int("stderrBytes", e.stderrBytes); int("stdoutBytes", e.stdoutBytes); int("step", e.step); str("task", e.task)
+        str("text", e.text); dbl("time", e.time)
+        if let t = e.timedOut { key("timedOut"); out.append(contentsOf: (t ? "true" : "false").utf8) }
+        str("tool", e.tool); str("trial", e.trial); dbl("used", e.used)
+        out.append(0x7d)
+    }
+
+    /// Decodes one JSON line into an event, or nil when it is not a valid event.
+    public static func decode(_ line: ArraySlice<UInt8>) -> TraceEvent? {
+        if let event = line.withUnsafeBufferPointer({ buffer -> TraceEvent? in
+            var parser = FlatParser(bytes: buffer)
+            return parser.event()
+        }) { return event }
+        return try? JSONDecoder().decode(TraceEvent.self, from: Data(line))
+    }
+
+    static func string(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        var s = s
+        s.withUTF8 { bytes in
+            var run = 0
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5c {
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                run = i + 1
+                switch b {
+                case 0x22: out.append(0x5c); out.append(0x22)
+                case 0x5c: out.append(0x5c); out.append(0x5c)
+                case 0x0a: out.append(0x5c); out.append(0x6e)
+                case 0x0d: out.append(0x5c); out.append(0x72)
+                case 0x09: out.append(0x5c); out.append(0x74)
+                default: out.append(contentsOf: [0x5c, 0x75, 0x30, 0x30, hexDigit(b >> 4), hexDigit(b & 0xf)])
+                }
+            }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
+        }
+        out.append(0x22)
+    }
+
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
+
+    /// Decimal digits of an integer, without allocating a String.
+    static func integer(_ v: Int64, into out: inout [UInt8]) {
+        if v < 0 { out.append(0x2d) }
+        var magnitude = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - n] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+                n += 1
+            } while magnitude > 0
+            out.append(contentsOf: d[(20 - n)...])
+        }
+    }
+
+    /// The fields of a trace event, by the key's length for lookup without allocating.
+    enum Field: CaseIterable {
+        case agent, arguments, attempt, category, completionTokens, costUSD, durationSeconds, exception, excerpt, exitCode, finishReason, kind, latencySeconds, limit, message, messages, model, promptTokens, reward, stderrBytes, stdoutBytes, step, task, text, time, timedOut, tool, trial, used
+
+        static let byLength: [[([UInt8], Field)]] = {
+            var table = Array(repeating: [([UInt8], Field)](), count: 20)
+            for field in allCases {
+                let name = Array("\(field)".utf8)
+                table[name.count].append((name, field))
+            }
+            return table
+        }()
+    }
+
+    /// A parser for one flat JSON object of strings, numbers, booleans and nulls.
+    private struct FlatParser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        enum Value {
+            case string(String)
+            case number(Double, isInteger: Bool)
+            case bool(Bool)
+            case null
+        }
+
+        mutating func stringFields() -> [String: String]? {
+            var fields: [String: String] = [:]
+            skipSpace()
+            guard take(0x7b) else { return nil }
+            skipSpace()
+            if take(0x7d) { return fields }
+            while true {
+                skipSpace()
+                guard let k = stringBytes() else { return nil }
+                skipSpace()
+                guard take(0x3a) else { return nil }
+                skipSpace()
+                guard let v = value() else { return nil }
+                if case .string(let text) = v { fields[k] = text }
+                skipSpace()
+                if take(0x2c) { continue }
+                guard take(0x7d) else { return nil }
+                break
+            }
+            skipSpace()
+            return i == bytes.count ? fields : nil
+        }
+
+        mutating func event() -> TraceEvent? {
+            skipSpace()
+            guard take(0x7b) else { return nil }
+            var e = TraceEvent(.error, time: .nan)
+            var sawKind = false
+            skipSpace()
+            if take(0x7d) { return nil }
+            while true {
+                skipSpace()
+                guard let k = key() else { return nil }
+                skipSpace()
+                guard take(0x3a) else { return nil }
+                skipSpace()
+                guard let v = value() else { return nil }
+                guard assign(k, v, to: &e, sawKind: &sawKind) else { return nil }
+                skipSpace()
+                if take(0x2c) { continue }
+                guard take(0x7d) else { return nil }
+                break
+            }
+            skipSpace()
+            guard i == bytes.count, sawKind, !e.time.isNaN else { return nil }
+            return e
+        }
+
+        /// The field a key names (nil for keys events do not have), or nil when the key is not a plain string.
+        mutating func key() -> Field?? {
+            guard take(0x22) else { return nil }
+            let start = i
+            while i < bytes.count, bytes[i] != 0x22 {
+                if bytes[i] == 0x5c { return nil }
+                i += 1
+            }
+            guard i < bytes.count else { return nil }
+            let length = i - start
+            i += 1
+            guard length < Field.byLength.count else { return .some(nil) }
+            for (name, field) in Field.byLength[length] where memcmp(bytes.baseAddress! + start, name, length) == 0 {
+                return .some(field)
+            }
+            return .some(nil)
+        }
+
+        /// Sets one field; false when the value has the wrong type (the caller then falls back).
+        func assign(_ field: Field?, _ v: Value, to e: inout TraceEvent, sawKind: inout Bool) -> Bool {
+            guard let field else { return true }
+            func s() -> String?? { if case .string(let x) = v { return .some(x) }; if case .null = v { return .some(nil) }; return nil }
+            func n() -> Int?? {
+                if case .number(let d, let isInteger) = v, isInteger, let x = Int(exactly: d) { return .some(x) }
+                if case .null = v { return .some(nil) }
+                return nil
+            }
+            func d() -> Double?? { if case .number(let x, _) = v { return .some(x) }; if case .null = v { return .some(nil) }; return nil }
+            switch field {
+            case .kind:
+                guard case .string(let x) = v, let kind = TraceEvent.Kind(rawValue: x) else { return false }
+                e.kind = kind
+                sawKind = true
+            case .time:
+                guard case .number(let x, _) = v else { return false }
+                e.time = x
+            case .agent: guard let x = s() else { return false }; e.agent = x
+            case .arguments: guard let x = s() else { return false }; e.arguments = x
+            case .attempt: guard let x = n() else { return false }; e.attempt = x
+            case .category: guard let x = s() else { return false }; e.category = x
+            case .completionTokens: guard let x = n() else { return false }; e.completionTokens = x
+            case .costUSD: guard let x = d() else { return false }; e.costUSD = x
+            case .durationSeconds: guard let x = d() else { return false }; e.durationSeconds = x
+            case .exception: guard let x = s() else { return false }; e.exception = x
+            case .excerpt: guard let x = s() else { return false }; e.excerpt = x
+            case .exitCode: guard let x = n() else { return false }; e.exitCode = x
+            case .finishReason: guard let x = s() else { return false }; e.finishReason = x
+            case .latencySeconds: guard let x = d() else { return false }; e.latencySeconds = x
+            case .limit: guard let x = d() else { return false }; e.limit = x
+            case .message: guard let x = s() else { return false }; e.message = x
+            case .messages: guard let x = n() else { return false }; e.messages = x
+            case .model: guard let x = s() else { return false }; e.model = x
+            case .promptTokens: guard let x = n() else { return false }; e.promptTokens = x
+            case .reward: guard let x = d() else { return false }; e.reward = x
+            case .stderrBytes: guard let x = n() else { return false }; e.stderrBytes = x
+            case .stdoutBytes: guard let x = n() else { return false }; e.stdoutBytes = x
+            case .step: guard let x = n() else { return false }; e.step = x
+            case .task: guard let x = s() else { return false }; e.task = x
+            case .text: guard let x = s() else { return false }; e.text = x
+            case .timedOut:
+                if case .bool(let b) = v { e.timedOut = b } else if case .null = v { e.timedOut = nil } else { return false }
+            case .tool: guard let x = s() else { return false }; e.tool = x
+            case .trial: guard let x = s() else { return false }; e.trial = x
+            case .used: guard let x = d() else { return false }; e.used = x
+            }
+            return true
+        }
+
+        mutating func value() -> Value? {
+            guard i < bytes.count else { return nil }
+            switch bytes[i] {
+            case 0x22: return stringBytes().map(Value.string)
+            case 0x74: return literal("true") ? .bool(true) : nil
+            case 0x66: return literal("false") ? .bool(false) : nil
+            case 0x6e: return literal("null") ? .null : nil
+            default: return number()
+            }
+        }
+
+        mutating func number() -> Value? {
+            let start = i
+            var isInteger = true
+            var negative = false
+            var integer: Int64 = 0
+            var digits = 0
+            if i < bytes.count, bytes[i] == 0x2d { negative = true; i += 1 }
+            while i < bytes.count {
+                let c = bytes[i]
+                if c >= 0x30 && c <= 0x39 {
+                    if digits < 18 { integer = integer * 10 + Int64(c - 0x30) }
+                    digits += 1
+                } else if c == 0x2e || c == 0x65 || c == 0x45 || c == 0x2b || c == 0x2d {
+                    isInteger = false
+                } else {
+                    break
+                }
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            if isInteger && digits <= 18 { return .number(Double(negative ? -integer : integer), isInteger: true) }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+            guard let d = Double(text) else { return nil }
+            return .number(d, isInteger: isInteger)
+        }
+
+        mutating func stringBytes() -> String? {
+            guard take(0x22) else { return nil }
+            let start = i
+            var escaped = false
+            while i < bytes.count, bytes[i] != 0x22 {
+                if bytes[i] == 0x5c { escaped = true; i += 2 } else { i += 1 }
+            }
+            guard i < bytes.count else { return nil }
+            let raw = UnsafeBufferPointer(rebasing: bytes[start..<i])
+            i += 1
+            return escaped ? unescape(raw) : String(decoding: raw, as: UTF8.self)
+        }
+
+        func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+            var out: [UInt8] = []
+            out.reserveCapacity(raw.count)
+            var j = 0
+            var run = 0
+            while j < raw.count {
+                guard raw[j] == 0x5c else { j += 1; continue }
+                if run < j { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[run..<j])) }
+                guard j + 1 < raw.count else { return nil }
+                let e = raw[j + 1]
+                j += 2
+                switch e {
+                case 0x22, 0x5c, 0x2f: out.append(e)
+                case 0x6e: out.append(0x0a)
+                case 0x72: out.append(0x0d)
+                case 0x74: out.append(0x09)
+                case 0x62: out.append(0x08)
+                case 0x66: out.append(0x0c)
+                case 0x75:
+                    guard var scalar = hex4(raw, j) else { return nil }
+                    j += 4
+                    if scalar >= 0xd800 && scalar < 0xdc00 {
+                        guard j + 6 <= raw.count, raw[j] == 0x5c, raw[j + 1] == 0x75, let low = hex4(raw, j + 2), low >= 0xdc00, low < 0xe000 else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xd800) << 10) + (low - 0xdc00)
+                        j += 6
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { return nil }
+                    out.append(contentsOf: String(Character(u)).utf8)
+                default: return nil
+                }
+                run = j
+            }
+            if run < raw.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[run...])) }
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
+            guard at + 4 <= raw.count else { return nil }
+            var v: UInt32 = 0
+            for k in at..<(at + 4) {
+                let c = raw[k]
+                let d: UInt32
+                switch c {
+                case 0x30...0x39: d = UInt32(c - 0x30)
+                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+                default: return nil
+                }
+                v = v << 4 | d
+            }
+            return v
+        }
+
+        mutating func literal(_ word: StaticString) -> Bool {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= bytes.count else { return false }
+            for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return false }
+            i += n
+            return true
+        }
+
+        mutating func take(_ c: UInt8) -> Bool {
+            guard i < bytes.count, bytes[i] == c else { return false }
+            i += 1
+            return true
+        }
+
+        mutating func skipSpace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0a || bytes[i] == 0x0d { i += 1 }
+        }
+    }
+}
