@@ -27,7 +27,9 @@ let package = Package(
             dependencies: [
                 .product(name: "AACore", package: "AutoAgent"),
                 .product(name: "AASandbox", package: "AutoAgent"),
+                .product(name: "aa-sandbox-init", package: "AutoAgent"),
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "TrialOverhead",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
