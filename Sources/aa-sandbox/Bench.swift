@@ -1,6 +1,7 @@
 import AASandbox
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,7 @@ struct Bench: AsyncParsableCommand {
         guard !streamCounts.isEmpty else { throw ValidationError("--streams wants numbers like 1,2,8") }
         let runtime = try openRuntime(slots: max(2, streamCounts.max() ?? 2))
         defer { runtime.shutdown() }
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let me = realpath(CommandLine.arguments[0], nil).map { p in defer { free(p) }; return String(cString: p) } ?? CommandLine.arguments[0]
         let truePath = "/bin/true"
         var subjects: [(String, String, LaunchBenchmark.Subject)] = [
             ("fork", "fork+exec", .process([truePath])),
@@ -54,39 +55,38 @@ struct Bench: AsyncParsableCommand {
         let interactive = isatty(2) != 0
         for s in streamCounts {
             for (_, name, subject) in subjects {
-                if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K  measuring \(name) at \(s) streams…".utf8)) }
-                else { FileHandle.standardError.write(Data("measuring \(name) at \(s) streams\n".utf8)) }
+                writeErr(interactive ? "\r\u{1b}[K  measuring \(name) at \(s) streams…" : "measuring \(name) at \(s) streams\n")
                 _ = try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: max(s, launches / 10), runtime: runtime)
                 results.append(try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: launches, runtime: runtime))
             }
         }
-        if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+        if interactive { writeErr("\r\u{1b}[K") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(results))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeAll(1, Array(try encoder.encode(results)) + [0x0a])
             return
         }
         print("configuration                streams  launches/s   p50 ms   p99 ms  failed")
         for r in results {
-            let name = r.name.padding(toLength: 28, withPad: " ", startingAt: 0)
-            print(name + String(format: " %7d %11.0f %8.2f %8.2f %7d", r.streams, r.perSecond, r.p50Milliseconds, r.p99Milliseconds, r.failures))
+            print(padded(r.name, 28) + " " + padded(String(r.streams), 7, left: true) + " " + formatted(r.perSecond, decimals: 0, width: 11)
+                + " " + formatted(r.p50Milliseconds, decimals: 2, width: 8) + " " + formatted(r.p99Milliseconds, decimals: 2, width: 8)
+                + " " + padded(String(r.failures), 7, left: true))
         }
         func find(_ name: String, _ s: Int) -> LaunchBenchmark.Measurement? { results.first { $0.name == name && $0.streams == s } }
         print("")
         let goalStreams = streamCounts.contains(2) ? 2 : streamCounts[0]
         if let lib = find("aa-sandbox library", goalStreams), let bwrap = find("bwrap --unshare-all", goalStreams) {
-            print(String(format: "library launches vs bwrap at %d streams: %.2fx (goal >= 2x)", goalStreams, lib.perSecond / bwrap.perSecond))
+            print("library launches vs bwrap at \(goalStreams) streams: \(formatted(lib.perSecond / bwrap.perSecond, decimals: 2))x (goal >= 2x)")
         }
         if let cli = find("aa-sandbox run (CLI)", goalStreams), let bwrap = find("bwrap --unshare-all", goalStreams) {
-            print(String(format: "CLI launches vs bwrap at %d streams: %.2fx (goal >= 1x)", goalStreams, cli.perSecond / bwrap.perSecond))
+            print("CLI launches vs bwrap at \(goalStreams) streams: \(formatted(cli.perSecond / bwrap.perSecond, decimals: 2))x (goal >= 1x)")
         }
         if let cli = find("aa-sandbox run, no cgroups", goalStreams), let bwrap = find("bwrap --unshare-all", goalStreams) {
-            print(String(format: "CLI without cgroup limits (as bwrap has none) vs bwrap at %d streams: %.2fx", goalStreams, cli.perSecond / bwrap.perSecond))
+            print("CLI without cgroup limits (as bwrap has none) vs bwrap at \(goalStreams) streams: \(formatted(cli.perSecond / bwrap.perSecond, decimals: 2))x")
         }
         if let exec = find("exec into live sandbox", streamCounts[0]), let bare = find("fork+exec", streamCounts[0]) {
-            print(String(format: "exec into a live sandbox vs fork+exec, p50 at %d stream(s): %.2fx (goal <= 1.5x)", streamCounts[0], exec.p50Milliseconds / bare.p50Milliseconds))
+            print("exec into a live sandbox vs fork+exec, p50 at \(streamCounts[0]) stream(s): \(formatted(exec.p50Milliseconds / bare.p50Milliseconds, decimals: 2))x (goal <= 1.5x)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import AASandbox
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct Probe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,20 +46,19 @@ struct Probe: AsyncParsableCommand {
             checks.append(Check(name: parts[0], verdict: parts[1], detail: parts[2], ok: Self.acceptable(parts[0], parts[1], parts[2], spec: spec)))
         }
         if checks.isEmpty {
-            FileHandle.standardError.write(Data("aa-sandbox: the probe printed nothing (exit \(result.shellStatus)): \(result.stderrText)\n".utf8))
+            writeErr("aa-sandbox: the probe printed nothing (exit \(result.shellStatus)): \(result.stderrText)\n")
             throw ExitCode(125)
         }
         let failures = checks.filter { !$0.ok }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(checks))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeAll(1, Array(try encoder.encode(checks)) + [0x0a])
         } else {
             let width = checks.map(\.name.count).max() ?? 10
             for c in checks {
                 let mark = c.ok ? (c.verdict == "info" ? "   " : " ok") : "!! "
-                print("\(mark) \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.verdict.padding(toLength: 7, withPad: " ", startingAt: 0))  \(c.detail)")
+                print("\(mark) \(padded(c.name, width))  \(padded(c.verdict, 7))  \(c.detail)")
             }
             print(failures.isEmpty
                 ? "\n\(checks.count) checks: all isolation in force."
@@ -71,7 +71,9 @@ struct Probe: AsyncParsableCommand {
     static func acceptable(_ name: String, _ verdict: String, _ detail: String, spec: SandboxSpec) -> Bool {
         if name.hasPrefix("ns.") {
             let kind = String(name.dropFirst(3))
-            let host = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\(kind)")) ?? ""
+            var buf = [CChar](repeating: 0, count: 256)
+            let n = readlink("/proc/self/ns/\(kind)", &buf, 255)
+            let host = n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
             if kind == "net" && spec.network == .host { return true }
             return detail != host
         }

@@ -1,6 +1,7 @@
 import AASandbox
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +31,7 @@ struct Run: AsyncParsableCommand {
         if !json {
             request.passthrough = (stdin: stdin ? 0 : -1, stdout: 1, stderr: 2)
         } else if stdin {
-            request.stdin = Array(FileHandle.standardInput.readDataToEndOfFile())
+            request.stdin = readStandardInput()
         }
         if request.passthrough?.stdin == -1 {
             request.passthrough?.stdin = open("/dev/null", O_RDONLY)
@@ -46,11 +47,10 @@ struct Run: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(ResultRecord(result)))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            writeAll(1, Array(try encoder.encode(ResultRecord(result))) + [0x0a])
         }
         if result.timedOut {
-            if !json { FileHandle.standardError.write(Data("aa-sandbox: wall-clock limit reached, command killed\n".utf8)) }
+            if !json { writeErr("aa-sandbox: wall-clock limit reached, command killed\n") }
             throw ExitCode(124)
         }
         throw ExitCode(result.shellStatus)

@@ -1,12 +1,12 @@
 import AASandbox
 import ArgumentParser
-import Foundation
+import Glibc
 import Logging
 
 /// The CLI's logger: warnings and errors on stderr; AA_LOG_LEVEL=debug shows more.
 let cliLogger: Logger = {
     var logger = Logger(label: "aa-sandbox")
-    logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["AA_LOG_LEVEL"] ?? "warning") ?? .warning
+    logger.logLevel = Logger.Level(rawValue: getenv("AA_LOG_LEVEL").map { String(cString: $0) } ?? "warning") ?? .warning
     return logger
 }()
 
@@ -44,7 +44,7 @@ func openRuntime(slots: Int = 1, for spec: SandboxSpec? = nil) throws -> Sandbox
 /// Prints a failure the way every subcommand does and returns the exit code for it: 127 when a
 /// command could not be started, 125 when the sandbox could not be built or used.
 func report(_ error: any Error) -> ExitCode {
-    FileHandle.standardError.write(Data("aa-sandbox: \(error)\n".utf8))
+    writeErr("aa-sandbox: \(error)\n")
     if let sandboxError = error as? SandboxError, sandboxError.code == .execFailed { return ExitCode(127) }
     return ExitCode(125)
 }

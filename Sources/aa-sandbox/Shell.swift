@@ -1,6 +1,6 @@
 import AASandbox
 import ArgumentParser
-import Foundation
+import Glibc
 
 struct Shell: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,19 +24,19 @@ struct Shell: AsyncParsableCommand {
             throw report(error)
         }
         let interactive = isatty(0) != 0
-        FileHandle.standardError.write(Data("aa-sandbox: sandbox \(box.name) ready (init pid \(box.initPID)); Ctrl-D to end\n".utf8))
+        writeErr("aa-sandbox: sandbox \(box.name) ready (init pid \(box.initPID)); Ctrl-D to end\n")
         while true {
-            if interactive { FileHandle.standardError.write(Data("sandbox# ".utf8)) }
+            if interactive { writeErr("sandbox# ") }
             guard let line = readLine(strippingNewline: true) else { break }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
             if trimmed.isEmpty { continue }
-            if trimmed == "exit" { break }
+            if String(trimmed) == "exit" { break }
             var request = ExecRequest(.shell(line))
             request.passthrough = (stdin: open("/dev/null", O_RDONLY), stdout: 1, stderr: 2)
             defer { close(request.passthrough!.stdin) }
             do {
                 let result = try await box.exec(request)
-                if result.shellStatus != 0 { FileHandle.standardError.write(Data("[exit \(result.shellStatus)]\n".utf8)) }
+                if result.shellStatus != 0 { writeErr("[exit \(result.shellStatus)]\n") }
             } catch {
                 _ = report(error)
                 if (error as? SandboxError)?.code == .terminated { break }

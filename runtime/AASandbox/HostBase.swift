@@ -150,22 +150,41 @@ struct HostBase: Sendable {
     /// Files and directories under root that other users may not read.
     static func privateFiles(under root: String) -> [String] {
         var result: [String] = []
-        var stack = [root]
-        while let dir = stack.popLast() {
-            for name in directoryEntries(dir) {
-                let path = dir + "/" + name
-                var st = stat()
-                guard lstat(path, &st) == 0 else { continue }
-                let kind = st.st_mode & S_IFMT
-                if kind == S_IFLNK { continue }
-                if st.st_mode & S_IROTH == 0 {
-                    result.append(path)
-                } else if kind == S_IFDIR {
-                    stack.append(path)
-                }
+        let top = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard top >= 0 else { return [] }
+        scanPrivate(top, path: root, into: &result)
+        return result.sorted()
+    }
+
+    /// Walks a directory by descriptor (fstatat relative to it, no path lookups from /) and closes it.
+    private static func scanPrivate(_ fd: Int32, path: String, into result: inout [String]) {
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            return
+        }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let type = entry.pointee.d_type
+            if type == UInt8(DT_LNK) { continue }
+            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                raw[0] == 0x2e && (raw[1] == 0 || (raw[1] == 0x2e && raw[2] == 0))
+            }
+            if isDot { continue }
+            var st = stat()
+            let found = withUnsafePointer(to: entry.pointee.d_name) { name in
+                name.withMemoryRebound(to: CChar.self, capacity: 256) { fstatat(dirfd(dir), $0, &st, AT_SYMLINK_NOFOLLOW) == 0 }
+            }
+            guard found, (st.st_mode & S_IFMT) != S_IFLNK else { continue }
+            let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            guard st.st_mode & S_IROTH == 0 || isDirectory else { continue }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if st.st_mode & S_IROTH == 0 {
+                result.append(path + "/" + name)
+            } else {
+                let child = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 { scanPrivate(child, path: path + "/" + name, into: &result) }
             }
         }
-        return result.sorted()
     }
 
     static func isDirectory(_ path: String) -> Bool {

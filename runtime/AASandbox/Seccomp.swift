@@ -1,6 +1,5 @@
 import CAutoAgentLinux
 import CSeccomp
-import Foundation
 import Glibc
 import SystemPackage
 

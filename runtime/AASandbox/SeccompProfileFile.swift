@@ -1,5 +1,6 @@
 import CSeccomp
-import Foundation
+import FoundationEssentials
+import Glibc
 import SystemPackage
 
 /// A user seccomp profile in Docker's JSON format (defaultAction, syscalls[].names/action/args).
@@ -41,7 +42,7 @@ struct SeccompProfileFile {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw SandboxError(.invalidSpec, step: "seccomp profile", detail: "\(path): cannot read: \(error.localizedDescription)")
+            throw SandboxError(.invalidSpec, step: "seccomp profile", detail: "\(path): cannot read: \(error)")
         }
         let document: Document
         do {
@@ -51,14 +52,15 @@ struct SeccompProfileFile {
         } catch let DecodingError.typeMismatch(_, context) {
             throw SandboxError(.invalidSpec, step: "seccomp profile", detail: "\(path): wrong type at \(fieldPath(context.codingPath))")
         } catch {
-            throw SandboxError(.invalidSpec, step: "seccomp profile", detail: "\(path): not valid JSON: \(error.localizedDescription)")
+            throw SandboxError(.invalidSpec, step: "seccomp profile", detail: "\(path): not valid JSON: \(error)")
         }
         let action = try Self.action(document.defaultAction, errno: document.defaultErrnoRet ?? UInt32(EPERM), path: path, field: "defaultAction")
         return SeccompProfileFile(path: path, document: document, defaultAction: action)
     }
 
     private static func fieldPath(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+        let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return text.hasPrefix(".") ? String(text.dropFirst()) : text
     }
 
     static func action(_ name: String, errno: UInt32, path: String, field: String) throws(SandboxError) -> UInt32 {
