@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "AAAnalyticsTests", dependencies: ["AAAnalytics"]),
         .testTarget(name: "AACoreTests", dependencies: ["AACore"]),
         .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox"]),
+        .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 
