@@ -1,0 +1,130 @@
+import AAAnalytics
+import AACore
+import Foundation
+import Glibc
+import Testing
+
+/// `aa run -a harness` end to end: the agent loop runs in `aa`, talks to the scripted server on
+/// loopback, and runs its tool calls in real sandboxes. Needs root.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "sandboxes need root"))
+struct HarnessRunTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// Jobs go outside /tmp, which sandboxes cannot mount from.
+    final class Jobs {
+        let path = "/var/tmp/aa-harness-tests-\(UUID().uuidString)"
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+
+        func json(_ relative: String) throws -> [String: Any] {
+            let data = try #require(FileManager.default.contents(atPath: path + "/" + relative), "\(relative) is missing")
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+
+        func trial(_ job: String) throws -> String {
+            let names = try FileManager.default.contentsOfDirectory(atPath: path + "/" + job).filter { $0.contains("__") }
+            return try #require(names.first)
+        }
+    }
+
+    func runAA(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("aa")
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func run(server: ScriptedModelServer, harness: String, jobs: Jobs) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runAA(["run", "-p", Self.root + "/examples/tasks", "-i", "hello-file", "-a", "harness", "--harness", harness,
+                   "--ak", "base_url=\(server.baseURL)", "-m", "scripted", "-o", jobs.path, "--job-name", "j", "-q"])
+    }
+
+    @Test func solvesATaskThroughTheScriptedServer() throws {
+        let server = try ScriptedModelServer([
+            ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"printf 'Hello, world!\\n' > /app/hello.txt && seq 1 5000"}"#,
+                                           id: "call_1"),
+            ScriptedReplies.openAIToolCall("bash", arguments: #"{"command": "cat /app/hello.txt"#, id: "call_2"),
+            ScriptedReplies.openAIText("The file is written."),
+        ])
+        defer { server.stop() }
+        let jobs = Jobs()
+        let r = try run(server: server, harness: Self.root + "/examples/harness", jobs: jobs)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
+        #expect(server.received.count == 3)
+        let trial = try jobs.trial("j")
+
+        let result = try jobs.json("j/\(trial)/result.json")
+        let agentResult = try #require(result["agent_result"] as? [String: Any])
+        #expect(agentResult["n_input_tokens"] as? Int == 320)
+        #expect(agentResult["n_output_tokens"] as? Int == 50)
+        #expect((agentResult["metadata"] as? [String: Any])?["stop_reason"] as? String == "finished")
+
+        let trajectory = try jobs.json("j/\(trial)/agent/trajectory.json")
+        let steps = try #require(trajectory["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["source"] as? String } == ["system", "user", "agent", "agent", "agent"])
+        #expect(steps.map { $0["step_id"] as? Int } == [1, 2, 3, 4, 5])
+        let first = (steps[2]["observation"] as? [String: Any])?["results"] as? [[String: Any]]
+        let firstText = first?.first?["content"] as? String ?? ""
+        #expect(firstText.contains("bytes cut; the full output") && firstText.contains("/tmp/aa/outputs/turn-1-call-1.txt"))
+        let second = (steps[3]["observation"] as? [String: Any])?["results"] as? [[String: Any]]
+        #expect((second?.first?["content"] as? String)?.contains("not valid JSON") == true)
+        #expect(((steps[3]["tool_calls"] as? [[String: Any]])?.first?["arguments"] as? [String: Any])?["raw_arguments"] != nil)
+        #expect((trajectory["final_metrics"] as? [String: Any])?["total_steps"] as? Int == 5)
+
+        // The model saw the observations: the tool result of call_1 went back in the second request.
+        let secondRequest = try #require(server.received[1].json?["messages"] as? [[String: Any]])
+        #expect(secondRequest.last?["role"] as? String == "tool" && secondRequest.last?["tool_call_id"] as? String == "call_1")
+
+        let events = try TraceReader.read(path: jobs.path + "/j/\(trial)/agent/trace.aatrace").events
+        let kinds = events.map(\.kind)
+        #expect(kinds.filter { $0 == .modelRequest }.count == 3)
+        #expect(kinds.filter { $0 == .modelResponse }.count == 3)
+        #expect(kinds.filter { $0 == .toolCall }.count == 2)
+        #expect(kinds.filter { $0 == .observation }.count == 1)
+        #expect(events.contains { $0.kind == .error && $0.category == "invalid_tool_call" })
+        #expect(events.first { $0.kind == .modelResponse }?.finishReason == "tool_calls")
+    }
+
+    @Test func turnBudgetStopsTheAgent() throws {
+        let server = try ScriptedModelServer([ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"echo again"}"#)])
+        defer { server.stop() }
+        let harness = NSTemporaryDirectory() + "aa-harness-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: Self.root + "/examples/harness", toPath: harness)
+        defer { try? FileManager.default.removeItem(atPath: harness) }
+        let config = try String(contentsOfFile: harness + "/harness.toml", encoding: .utf8)
+        try config.replacingOccurrences(of: "turns = 30", with: "turns = 3").write(toFile: harness + "/harness.toml", atomically: true, encoding: .utf8)
+        let jobs = Jobs()
+        let r = try run(server: server, harness: harness, jobs: jobs)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(server.received.count == 3)
+        let trial = try jobs.trial("j")
+        let result = try jobs.json("j/\(trial)/result.json")
+        let metadata = (result["agent_result"] as? [String: Any])?["metadata"] as? [String: Any]
+        #expect(metadata?["stop_reason"] as? String == "budget_turns")
+        let events = try TraceReader.read(path: jobs.path + "/j/\(trial)/agent/trace.aatrace").events
+        let budget = try #require(events.first { $0.kind == .budget })
+        #expect(budget.category == "turns" && budget.limit == 3 && budget.used == 3)
+    }
+
+    @Test func badHarnessIsRejectedWithItsLine() throws {
+        let harness = NSTemporaryDirectory() + "aa-harness-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: Self.root + "/examples/harness", toPath: harness)
+        defer { try? FileManager.default.removeItem(atPath: harness) }
+        try "[agent]\naction_protocol = \"telepathy\"\n".write(toFile: harness + "/harness.toml", atomically: true, encoding: .utf8)
+        let jobs = Jobs()
+        let r = try runAA(["run", "-p", Self.root + "/examples/tasks", "-i", "hello-file", "-a", "harness", "--harness", harness,
+                           "-o", jobs.path, "-q"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("harness.toml:2: agent.action_protocol"), "\(r.stderr)")
+    }
+}
