@@ -98,11 +98,8 @@ struct HarnessRunTests {
     @Test func turnBudgetStopsTheAgent() throws {
         let server = try ScriptedModelServer([ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"echo again"}"#)])
         defer { server.stop() }
-        let harness = NSTemporaryDirectory() + "aa-harness-\(UUID().uuidString)"
-        try FileManager.default.copyItem(atPath: Self.root + "/examples/harness", toPath: harness)
+        let harness = try editedHarness(["turns = 30": "turns = 3"])
         defer { try? FileManager.default.removeItem(atPath: harness) }
-        let config = try String(contentsOfFile: harness + "/harness.toml", encoding: .utf8)
-        try config.replacingOccurrences(of: "turns = 30", with: "turns = 3").write(toFile: harness + "/harness.toml", atomically: true, encoding: .utf8)
         let jobs = Jobs()
         let r = try run(server: server, harness: harness, jobs: jobs)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
@@ -114,6 +111,53 @@ struct HarnessRunTests {
         let events = try TraceReader.read(path: jobs.path + "/j/\(trial)/agent/trace.aatrace").events
         let budget = try #require(events.first { $0.kind == .budget })
         #expect(budget.category == "turns" && budget.limit == 3 && budget.used == 3)
+    }
+
+    @Test func jsonActionsAndValidatorsBeforeFinish() throws {
+        let server = try ScriptedModelServer([
+            ScriptedReplies.openAIText(#"{"thought":"nothing to do","action":"finish","arguments":{}}"#),
+            ScriptedReplies.openAIText(#"{"thought":"write it","action":"bash","arguments":{"command":"printf 'Hello, world!\\n' > /app/hello.txt"}}"#),
+            ScriptedReplies.openAIText(#"{"thought":"done","action":"finish","arguments":{}}"#),
+        ])
+        defer { server.stop() }
+        let harness = try editedHarness([
+            #"action_protocol = "tools""#: #"action_protocol = "json""#,
+            "turns = 0\nvalidators = []": "turns = 2\nvalidators = [\"test -s /app/hello.txt\"]",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: harness) }
+        let jobs = Jobs()
+        let r = try run(server: server, harness: harness, jobs: jobs)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
+        #expect(server.received.count == 3)
+        let first = try #require(server.received.first?.json)
+        #expect(first["tools"] == nil)
+        #expect((first["response_format"] as? [String: Any])?["type"] as? String == "json_schema")
+        let system = ((first["messages"] as? [[String: Any]])?.first?["content"] as? String) ?? ""
+        #expect(system.contains("Tools:") && system.contains("- bash:"))
+        let second = try #require(server.received[1].json?["messages"] as? [[String: Any]])
+        #expect(second.last?["role"] as? String == "user")
+        #expect((second.last?["content"] as? String)?.contains("does not pass these checks") == true)
+        let third = try #require(server.received[2].json?["messages"] as? [[String: Any]])
+        #expect((third.last?["content"] as? String)?.hasPrefix("Observation of bash") == true)
+        let trial = try jobs.trial("j")
+        let steps = try #require(try jobs.json("j/\(trial)/agent/trajectory.json")["steps"] as? [[String: Any]])
+        #expect(steps.map { $0["source"] as? String } == ["system", "user", "agent", "user", "agent", "agent"])
+        let events = try TraceReader.read(path: jobs.path + "/j/\(trial)/agent/trace.aatrace").events
+        #expect(events.filter { $0.kind == .toolCall && $0.tool == "validator" }.count == 2)
+    }
+
+    /// A copy of the seed harness with text replacements in harness.toml.
+    func editedHarness(_ replacements: [String: String]) throws -> String {
+        let harness = NSTemporaryDirectory() + "aa-harness-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: Self.root + "/examples/harness", toPath: harness)
+        var config = try String(contentsOfFile: harness + "/harness.toml", encoding: .utf8)
+        for (old, new) in replacements {
+            #expect(config.contains(old), "the seed harness.toml no longer has \(old)")
+            config = config.replacingOccurrences(of: old, with: new)
+        }
+        try config.write(toFile: harness + "/harness.toml", atomically: true, encoding: .utf8)
+        return harness
     }
 
     @Test func badHarnessIsRejectedWithItsLine() throws {
