@@ -53,6 +53,10 @@ public final class CurlLoop: Sendable {
         var additions: [Transfer] = []
         var cancellations: [UInt64] = []
         var nextID: UInt64 = 1
+        /// Transfers handed to the loop and not finished.
+        var started: Set<UInt64> = []
+        /// Tasks cancelled before their transfer was handed over.
+        var cancelledBeforeStart: Set<UInt64> = []
     }
 
     private let multi: MultiHandle
@@ -76,11 +80,18 @@ public final class CurlLoop: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
                 let transfer = Transfer(id: id, request: request, continuation: continuation)
-                pending.withLock { $0.additions.append(transfer) }
-                curl_multi_wakeup(multi.pointer)
+                let queued = pending.withLock { state -> Bool in
+                    if state.cancelledBeforeStart.remove(id) != nil { return false }
+                    state.started.insert(id)
+                    state.additions.append(transfer)
+                    return true
+                }
+                if queued { curl_multi_wakeup(multi.pointer) } else { continuation.resume(throwing: CancellationError()) }
             }
         } onCancel: {
-            pending.withLock { $0.cancellations.append(id) }
+            pending.withLock { state in
+                if state.started.contains(id) { state.cancellations.append(id) } else { state.cancelledBeforeStart.insert(id) }
+            }
             curl_multi_wakeup(multi.pointer)
         }
     }
@@ -88,29 +99,27 @@ public final class CurlLoop: Sendable {
     private func drive() {
         var active: [UInt64: Transfer] = [:]
         var byHandle: [UnsafeMutableRawPointer: UInt64] = [:]
-        var cancelledEarly: Set<UInt64> = []
+        var finished: [UInt64] = []
         while true {
             let (additions, cancellations) = pending.withLock { state in
+                for id in finished { state.started.remove(id) }
                 defer { state.additions = []; state.cancellations = [] }
                 return (state.additions, state.cancellations)
             }
-            cancelledEarly.formUnion(cancellations)
+            finished.removeAll(keepingCapacity: true)
             for transfer in additions {
-                if cancelledEarly.remove(transfer.id) != nil {
-                    transfer.finish(Result.failure(CancellationError()))
-                    continue
-                }
-                guard let easy = transfer.start() else { continue }
+                guard let easy = transfer.start() else { finished.append(transfer.id); continue }
                 curl_multi_add_handle(multi.pointer, easy)
                 active[transfer.id] = transfer
                 byHandle[easy] = transfer.id
             }
             for id in cancellations {
+                // A transfer that already finished has nothing left to cancel.
                 guard let transfer = active.removeValue(forKey: id), let easy = transfer.easy else { continue }
-                cancelledEarly.remove(id)
                 byHandle[easy] = nil
                 curl_multi_remove_handle(multi.pointer, easy)
                 transfer.finish(Result.failure(CancellationError()))
+                finished.append(id)
             }
             var running: Int32 = 0
             curl_multi_perform(multi.pointer, &running)
@@ -119,8 +128,9 @@ public final class CurlLoop: Sendable {
                 curl_multi_remove_handle(multi.pointer, easy)
                 guard let id = byHandle.removeValue(forKey: easy), let transfer = active.removeValue(forKey: id) else { continue }
                 transfer.complete(code: code)
+                finished.append(id)
             }
-            curl_multi_poll(multi.pointer, nil, 0, 1000, nil)
+            if finished.isEmpty { curl_multi_poll(multi.pointer, nil, 0, 1000, nil) }
         }
     }
 }

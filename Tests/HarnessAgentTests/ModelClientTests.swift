@@ -142,6 +142,19 @@ import Testing
         }
     }
 
+    @Test func cancellingTheTaskEndsTheTransfer() async throws {
+        let server = try ScriptedModelServer([.json("{}", delay: 5)])
+        defer { server.stop() }
+        let client = client(server, attempts: 1)
+        let request = request()
+        let call = Task { try await client.complete(request) }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = Date()
+        call.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await call.value }
+        #expect(Date().timeIntervalSince(start) < 2, "the transfer went on after the task was cancelled")
+    }
+
     @Test func concurrencyCapHoldsAcrossCalls() async throws {
         let server = try ScriptedModelServer([.json(ScriptedReplies.openAIText("ok").body, delay: 0.2)])
         defer { server.stop() }
