@@ -300,7 +300,8 @@ private struct HarnessLoop {
     }
 
     private func outcome() -> AgentOutcome {
-        var metadata: [String: JSONValue] = ["stop_reason": .string(stopReason), "turns": .int(turn)]
+        var metadata: [String: JSONValue] = ["stop_reason": .string(stopReason), "turns": .int(turn),
+                                             "harness": .string(harness.directory), "provider": .string(agent.endpoint.provider.rawValue)]
         if let errorMessage { metadata["error"] = .string(errorMessage) }
         return AgentOutcome(exitCode: errorMessage == nil ? 0 : 1, inputTokens: usage.inputTokens, cacheTokens: usage.cachedTokens,
                             outputTokens: usage.outputTokens, costUSD: priced ? cost : nil, metadata: metadata, trajectory: trajectory())

@@ -74,9 +74,9 @@ final class ScriptedModelServer: Sendable {
     var received: [Received] { state.withLock { $0.received } }
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
+    /// Stops accepting; the accept thread closes the socket, so its number cannot be reused under it.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
@@ -84,6 +84,7 @@ final class ScriptedModelServer: Sendable {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
                 if errno == EINTR { continue }
+                close(listener)
                 return
             }
             let thread = Thread { [self] in serve(connection) }
@@ -102,8 +103,9 @@ final class ScriptedModelServer: Sendable {
             s.next += 1
             return reply
         }
-        defer { state.withLock { $0.inFlight -= 1 } }
         if reply.delay > 0 { Thread.sleep(forTimeInterval: reply.delay) }
+        // Counted out before answering: the client sends its next request only after this answer.
+        state.withLock { $0.inFlight -= 1 }
         let body = Array(reply.body.utf8)
         var head = "HTTP/1.1 \(reply.status) Scripted\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
         for (name, value) in reply.headers { head += "\(name): \(value)\r\n" }
