@@ -39,7 +39,7 @@ private final class SlowServer: Sendable {
     }
 
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

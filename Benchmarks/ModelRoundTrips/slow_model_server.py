@@ -1,7 +1,11 @@
 """A loopback Chat Completions server for the ModelRoundTrips benchmark: every request is answered
 after a fixed delay with the same small reply. Prints its port, then serves until killed."""
 import asyncio
+import signal
 import sys
+
+# A child of a Swift process inherits its threads' blocked signals; take SIGTERM and SIGINT back.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
 DELAY = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
 BODY = (b'{"id":"b","object":"chat.completion","choices":[{"index":0,"finish_reason":"stop",'
