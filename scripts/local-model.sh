@@ -96,7 +96,11 @@ start() {
     status=0
     launch "$venv/bin/python" -m llama_cpp.server --model "$model" --host 127.0.0.1 --port "$port" \
         --n_ctx 8192 --n_threads "$(nproc)" || status=$?
-    if [ "$status" = 0 ]; then url; return; fi
+    if [ "$status" = 0 ]; then
+        echo "local-model: llama-cpp-python's server takes JSON schemas as json_object: pass --ak response_format=json_object" >&2
+        url
+        return
+    fi
     echo "local-model: the server died; see $home/server.log" >&2
     exit 1
 }

@@ -23,6 +23,8 @@ public struct Harness: Sendable {
         public var requestTimeoutSeconds = 300.0
         public var totalTimeoutSeconds = 900.0
         public var maxAttempts = 6
+        /// How the JSON action schema is sent (OpenAI-compatible servers differ).
+        public var responseFormat = ResponseFormatStyle.jsonSchema
     }
 
     public struct Agent: Sendable, Equatable {
@@ -111,7 +113,7 @@ public struct Harness: Sendable {
             try Self.rejectUnknown(root, ["model", "sampling", "agent", "budget", "verification", "prices"])
             if let m = try root.table("model") {
                 try Self.rejectUnknown(m, ["provider", "base_url", "name", "api_key_env", "max_concurrent", "request_timeout_sec",
-                                           "total_timeout_sec", "max_attempts"])
+                                           "total_timeout_sec", "max_attempts", "response_format"])
                 if let p = try m.oneOf("provider", ModelProvider.allCases.map(\.rawValue)) { model.provider = ModelProvider(rawValue: p)! }
                 if model.provider == .anthropic { model.baseURL = "https://api.anthropic.com/v1" }
                 if let v = try m.string("base_url") {
@@ -124,6 +126,9 @@ public struct Harness: Sendable {
                 if let v = try m.double("request_timeout_sec", positive: true) { model.requestTimeoutSeconds = v }
                 if let v = try m.double("total_timeout_sec", positive: true) { model.totalTimeoutSeconds = v }
                 if let v = try m.int("max_attempts", min: 1) { model.maxAttempts = v }
+                if let v = try m.oneOf("response_format", ResponseFormatStyle.allCases.map(\.rawValue)) {
+                    model.responseFormat = ResponseFormatStyle(rawValue: v)!
+                }
             }
             if let s = try root.table("sampling") {
                 try Self.rejectUnknown(s, ["temperature", "top_p", "max_tokens"])

@@ -18,7 +18,8 @@ public struct HarnessAgent: TrialAgent {
         self.endpoint = endpoint
     }
 
-    /// The harness's endpoint with the command line's overrides (`-m`, `--ak base_url=…`, `--ak provider=…`)
+    /// The harness's endpoint with the command line's overrides (`-m`, `--ak base_url=…`, `--ak provider=…`,
+    /// `--ak response_format=…`)
     /// and the API key from the environment.
     public static func make(harness: Harness, options: AgentRegistry.Options,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(HarnessError) -> HarnessAgent {
@@ -31,11 +32,18 @@ public struct HarnessAgent: TrialAgent {
             model.provider = p
         }
         if let base = options.kwargs["base_url"] { model.baseURL = base }
+        if let style = options.kwargs["response_format"] {
+            guard let s = ResponseFormatStyle(rawValue: style) else {
+                throw HarnessError(file: "--ak response_format", message: "must be one of \(ResponseFormatStyle.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            model.responseFormat = s
+        }
         let key = model.apiKeyEnv.flatMap { options.env[$0] ?? environment[$0] }
         let endpoint = ModelEndpoint(
             provider: model.provider, baseURL: model.baseURL, model: model.name, apiKey: key,
             requestTimeoutSeconds: model.requestTimeoutSeconds, totalTimeoutSeconds: model.totalTimeoutSeconds,
-            retry: RetryPolicy(maxAttempts: model.maxAttempts), maxConcurrent: model.maxConcurrent, price: harness.prices[model.name])
+            retry: RetryPolicy(maxAttempts: model.maxAttempts), maxConcurrent: model.maxConcurrent, price: harness.prices[model.name],
+            responseFormat: model.responseFormat)
         return HarnessAgent(harness: harness, endpoint: endpoint)
     }
 

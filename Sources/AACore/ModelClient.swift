@@ -7,6 +7,14 @@ public enum ModelProvider: String, Sendable, CaseIterable {
     case anthropic
 }
 
+/// How a JSON schema for the reply is sent to an OpenAI-compatible server.
+public enum ResponseFormatStyle: String, Sendable, CaseIterable {
+    /// `{"type": "json_schema", "json_schema": {"name", "schema"}}` (OpenAI, vLLM, llama-server).
+    case jsonSchema = "json_schema"
+    /// `{"type": "json_object", "schema": …}` (llama-cpp-python's server).
+    case jsonObject = "json_object"
+}
+
 /// Dollars per million tokens.
 public struct ModelPrice: Sendable, Equatable {
     public var inputPerMTok: Double
@@ -63,9 +71,11 @@ public struct ModelEndpoint: Sendable, Equatable {
     /// Calls in flight at once to this provider and base URL, process-wide.
     public var maxConcurrent: Int
     public var price: ModelPrice?
+    public var responseFormat: ResponseFormatStyle
 
     public init(provider: ModelProvider, baseURL: String, model: String, apiKey: String? = nil, requestTimeoutSeconds: Double = 300,
-                totalTimeoutSeconds: Double = 900, retry: RetryPolicy = RetryPolicy(), maxConcurrent: Int = 64, price: ModelPrice? = nil) {
+                totalTimeoutSeconds: Double = 900, retry: RetryPolicy = RetryPolicy(), maxConcurrent: Int = 64, price: ModelPrice? = nil,
+                responseFormat: ResponseFormatStyle = .jsonSchema) {
         self.provider = provider
         self.baseURL = baseURL
         self.model = model
@@ -75,6 +85,7 @@ public struct ModelEndpoint: Sendable, Equatable {
         self.retry = retry
         self.maxConcurrent = maxConcurrent
         self.price = price
+        self.responseFormat = responseFormat
     }
 }
 
@@ -89,7 +100,7 @@ public struct ModelClient: Sendable {
     public init(endpoint: ModelEndpoint, loop: CurlLoop = .shared, logger: Logger) {
         self.endpoint = endpoint
         switch endpoint.provider {
-        case .openai: format = OpenAIChatFormat()
+        case .openai: format = OpenAIChatFormat(responseFormat: endpoint.responseFormat)
         case .anthropic: format = AnthropicMessagesFormat()
         }
         gate = ConcurrencyGate.forEndpoint("\(endpoint.provider.rawValue) \(endpoint.baseURL)", limit: endpoint.maxConcurrent)

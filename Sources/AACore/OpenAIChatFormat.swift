@@ -1,5 +1,7 @@
 /// OpenAI-compatible Chat Completions (OpenAI, vLLM, llama.cpp server, Ollama, OpenRouter).
 struct OpenAIChatFormat: ModelWireFormat {
+    var responseFormat = ResponseFormatStyle.jsonSchema
+
     func url(baseURL: String) -> String { trimmedBase(baseURL) + "/chat/completions" }
 
     func headers(apiKey: String?) -> [String] {
@@ -41,8 +43,13 @@ struct OpenAIChatFormat: ModelWireFormat {
             })
         }
         if let schema = request.responseSchema {
-            body["response_format"] = .object(["type": .string("json_schema"),
-                                               "json_schema": .object(["name": .string("action"), "schema": schema])])
+            switch responseFormat {
+            case .jsonSchema:
+                body["response_format"] = .object(["type": .string("json_schema"),
+                                                   "json_schema": .object(["name": .string("action"), "schema": schema])])
+            case .jsonObject:
+                body["response_format"] = .object(["type": .string("json_object"), "schema": schema])
+            }
         }
         return .object(body)
     }

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import Testing
 
-/// Against the real local model (scripts/local-model.sh start), when AA_LOCAL_MODEL_URL names it:
+/// Against the real local model (scripts/local-model.sh start), when AA_LOCAL_MODEL_URL names it
+/// (AA_LOCAL_MODEL_RESPONSE_FORMAT=json_object for llama-cpp-python's server):
 /// the client works against a real server and the reply follows the JSON action schema. Asserts the
 /// protocol, not the model's skill.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["AA_LOCAL_MODEL_URL"] != nil, "set AA_LOCAL_MODEL_URL to a running local model"))
@@ -11,7 +12,9 @@ struct LocalModelSmokeTests {
     @Test func jsonActionRoundTrip() async throws {
         let base = try #require(ProcessInfo.processInfo.environment["AA_LOCAL_MODEL_URL"])
         let client = ModelClient(endpoint: ModelEndpoint(provider: .openai, baseURL: base, model: "local", requestTimeoutSeconds: 120,
-                                                         totalTimeoutSeconds: 240, retry: RetryPolicy(maxAttempts: 2)),
+                                                         totalTimeoutSeconds: 240, retry: RetryPolicy(maxAttempts: 2),
+                                                         responseFormat: ResponseFormatStyle(
+                                                            rawValue: ProcessInfo.processInfo.environment["AA_LOCAL_MODEL_RESPONSE_FORMAT"] ?? "") ?? .jsonSchema),
                                  logger: Logger(label: "smoke"))
         let tools = [ModelClientTests.bash]
         let request = ModelRequest(system: "You work in a Linux shell." + ActionParser.instructions(tools: tools),

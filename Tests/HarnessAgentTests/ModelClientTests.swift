@@ -49,6 +49,21 @@ import Testing
         #expect(body["temperature"] as? Double == 0.5)
     }
 
+    @Test func responseSchemaStyles() async throws {
+        let server = try ScriptedModelServer([ScriptedReplies.openAIText("{}")])
+        defer { server.stop() }
+        let schema = JSONValue.object(["type": .string("object")])
+        for style in ResponseFormatStyle.allCases {
+            let client = ModelClient(endpoint: ModelEndpoint(provider: .openai, baseURL: server.baseURL, model: "m", responseFormat: style),
+                                     logger: Logger(label: "test"))
+            _ = try await client.complete(ModelRequest(system: "", messages: [ModelMessage(role: .user, content: "hi")], responseSchema: schema))
+        }
+        let formats = server.received.map { $0.json?["response_format"] as? [String: Any] }
+        #expect(formats.count == 2)
+        #expect(formats[0]?["type"] as? String == "json_schema" && (formats[0]?["json_schema"] as? [String: Any])?["schema"] != nil)
+        #expect(formats[1]?["type"] as? String == "json_object" && formats[1]?["schema"] != nil)
+    }
+
     @Test func anthropicToolUseAndMergedToolResults() async throws {
         let server = try ScriptedModelServer([ScriptedReplies.anthropicToolUse("bash", input: #"{"command":"ls -l"}"#)])
         defer { server.stop() }
