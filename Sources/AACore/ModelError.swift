@@ -9,8 +9,6 @@ public struct ModelError: Error, Sendable, CustomStringConvertible {
         case timeout
         /// The reply was not the provider's JSON shape.
         case malformedResponse = "malformed_response"
-        /// The client is set up wrongly (bad URL, missing key).
-        case configuration
     }
 
     public var kind: Kind

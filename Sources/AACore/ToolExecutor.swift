@@ -10,8 +10,6 @@ struct ToolExecutor: Sendable {
         var exitCode: Int?
         var timedOut = false
         var outputBytes = 0
-        /// Where the full output went when it was cut.
-        var savedPath: String?
         /// The arguments as parsed (empty when they were not a JSON object).
         var arguments: [String: JSONValue] = [:]
         /// Whether the call could not be run as written.
@@ -64,7 +62,6 @@ struct ToolExecutor: Sendable {
             let note = saved.shellStatus == 0
                 ? "[… \(cut) bytes cut; the full output (\(output.utf8.count) bytes) is in \(path) …]"
                 : "[… \(cut) bytes cut; the full output could not be saved …]"
-            if saved.shellStatus == 0 { result.savedPath = path }
             output = head + "\n" + note + "\n" + tail
         }
         result.observation = header + "\n" + output
