@@ -113,6 +113,36 @@ struct HarnessRunTests {
         #expect(budget.category == "turns" && budget.limit == 3 && budget.used == 3)
     }
 
+    @Test func dollarBudgetStopsTheAgentAndCostIsReported() throws {
+        let server = try ScriptedModelServer([ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"echo again"}"#)])
+        defer { server.stop() }
+        // 100 input tokens (40 of them cached) and 20 output tokens a call: $0.0006 at these prices, so the
+        // budget of $0.0015 is spent after the third call.
+        let harness = try editedHarness(["[budget]\nturns = 30": """
+            [budget]
+            turns = 30
+            dollars = 0.0015
+
+            [prices.scripted]
+            input_per_mtok = 5
+            output_per_mtok = 5
+            cached_input_per_mtok = 5
+            """])
+        defer { try? FileManager.default.removeItem(atPath: harness) }
+        let jobs = Jobs()
+        let r = try run(server: server, harness: harness, jobs: jobs)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(server.received.count == 3)
+        let trial = try jobs.trial("j")
+        let agentResult = try jobs.json("j/\(trial)/result.json")["agent_result"] as? [String: Any]
+        #expect((agentResult?["metadata"] as? [String: Any])?["stop_reason"] as? String == "budget_dollars")
+        #expect(abs(((agentResult?["cost_usd"] as? Double) ?? 0) - 0.0018) < 1e-9)
+        let trajectory = try jobs.json("j/\(trial)/agent/trajectory.json")
+        #expect(abs((((trajectory["final_metrics"] as? [String: Any])?["total_cost_usd"] as? Double) ?? 0) - 0.0018) < 1e-9)
+        let events = try TraceReader.read(path: jobs.path + "/j/\(trial)/agent/trace.aatrace").events
+        #expect(events.contains { $0.kind == .budget && $0.category == "dollars" && $0.limit == 0.0015 })
+    }
+
     @Test func jsonActionsAndValidatorsBeforeFinish() throws {
         let server = try ScriptedModelServer([
             ScriptedReplies.openAIText(#"{"thought":"nothing to do","action":"finish","arguments":{}}"#),
