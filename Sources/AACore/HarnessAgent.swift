@@ -293,8 +293,14 @@ private struct HarnessLoop {
     }
 
     private func trajectory() -> Trajectory {
+        let tools = harness.tools.map { tool -> JSONValue in
+            .object(["type": .string("function"), "function": .object([
+                "name": .string(tool.name), "description": .string(tool.description), "parameters": tool.parameters,
+            ])])
+        }
         var trajectory = Trajectory(sessionID: sessionID,
-                                    agent: Trajectory.Agent(name: agent.name, version: agent.version, modelName: agent.endpoint.model),
+                                    agent: Trajectory.Agent(name: agent.name, version: agent.version, modelName: agent.endpoint.model,
+                                                            toolDefinitions: tools),
                                     steps: steps)
         trajectory.finalMetrics = Trajectory.FinalMetrics(
             totalPromptTokens: usage.inputTokens, totalCompletionTokens: usage.outputTokens, totalCachedTokens: usage.cachedTokens,

@@ -43,9 +43,33 @@ struct HarnessRunTests {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
-    func run(server: ScriptedModelServer, harness: String, jobs: Jobs) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(server: ScriptedModelServer, harness: String, jobs: Jobs, extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
         try runAA(["run", "-p", Self.root + "/examples/tasks", "-i", "hello-file", "-a", "harness", "--harness", harness,
-                   "--ak", "base_url=\(server.baseURL)", "-m", "scripted", "-o", jobs.path, "--job-name", "j", "-q"])
+                   "--ak", "base_url=\(server.baseURL)", "-m", "scripted", "-o", jobs.path, "--job-name", "j", "-q"] + extra)
+    }
+
+    @Test func anthropicProviderSolvesTheTask() throws {
+        let server = try ScriptedModelServer([
+            ScriptedReplies.anthropicToolUse("bash", input: #"{"command":"printf 'Hello, world!\\n' > /app/hello.txt"}"#),
+            ScriptedReplies.anthropicText("Done."),
+        ])
+        defer { server.stop() }
+        let jobs = Jobs()
+        let r = try run(server: server, harness: Self.root + "/examples/harness", jobs: jobs, extra: ["--ak", "provider=anthropic"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
+        #expect(server.received.map(\.path) == ["/v1/messages", "/v1/messages"])
+        let second = try #require(server.received[1].json?["messages"] as? [[String: Any]])
+        let result = (second.last?["content"] as? [[String: Any]])?.first
+        #expect(result?["type"] as? String == "tool_result" && result?["tool_use_id"] as? String == "toolu_1")
+        #expect((result?["content"] as? String)?.hasPrefix("exit code: 0") == true)
+        let trial = try jobs.trial("j")
+        let trajectory = try jobs.json("j/\(trial)/agent/trajectory.json")
+        let tools = (trajectory["agent"] as? [String: Any])?["tool_definitions"] as? [[String: Any]]
+        #expect((tools?.first?["function"] as? [String: Any])?["name"] as? String == "bash")
+        let agentResult = try jobs.json("j/\(trial)/result.json")["agent_result"] as? [String: Any]
+        #expect(agentResult?["n_input_tokens"] as? Int == 80 + 70)
+        #expect(agentResult?["n_cache_tokens"] as? Int == 30)
     }
 
     @Test func solvesATaskThroughTheScriptedServer() throws {

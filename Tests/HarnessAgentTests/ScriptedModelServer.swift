@@ -182,6 +182,14 @@ enum ScriptedReplies {
         """)
     }
 
+    static func anthropicText(_ text: String) -> ScriptedModelServer.Reply {
+        let content = String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
+        return .json("""
+        {"id":"msg_2","type":"message","role":"assistant","stop_reason":"end_turn","content":[{"type":"text","text":\(content)}],
+        "usage":{"input_tokens":70,"output_tokens":5}}
+        """)
+    }
+
     static func anthropicToolUse(_ name: String, input: String) -> ScriptedModelServer.Reply {
         .json("""
         {"id":"msg_1","type":"message","role":"assistant","stop_reason":"tool_use","content":[{"type":"text","text":"Let me look."},
