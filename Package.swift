@@ -43,6 +43,13 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]
         ),
 
+        // Non-variadic wrappers of libcurl's setopt/getinfo calls for the model clients.
+        .target(
+            name: "CAutoAgentCurl",
+            dependencies: ["CCurl"],
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+
         // The sandbox runtime.
         .target(
             name: "AASandbox",
@@ -69,7 +76,7 @@ let package = Package(
         .target(
             name: "AACore",
             dependencies: [
-                "AASandbox", "AAAnalytics", "CCurl", "CSQLite3",
+                "AASandbox", "AAAnalytics", "CCurl", "CAutoAgentCurl", "CSQLite3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -97,6 +104,7 @@ let package = Package(
         .testTarget(name: "AAAnalyticsTests", dependencies: ["AAAnalytics"]),
         .testTarget(name: "AACoreTests", dependencies: ["AACore"]),
         .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox"]),
+        .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

@@ -44,5 +44,16 @@ let package = Package(
             path: "TraceAnalytics",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ModelRoundTrips",
+            dependencies: [
+                .product(name: "AACore", package: "AutoAgent"),
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ModelRoundTrips",
+            exclude: ["slow_model_server.py"],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -79,29 +79,40 @@ public struct AgentSession: Sendable {
 
 /// Agents by name.
 public enum AgentRegistry {
-    /// Options from the command line (`-m`, `--ak k=v`, `--ae K=V`).
+    /// Options from the command line (`-m`, `--ak k=v`, `--ae K=V`, `--harness DIR`).
     public struct Options: Sendable, Equatable, Codable {
         public var model: String?
         public var kwargs: [String: String] = [:]
         public var env: [String: String] = [:]
-        public init(model: String? = nil, kwargs: [String: String] = [:], env: [String: String] = [:]) {
+        /// The harness directory of the `harness` agent.
+        public var harness: String?
+        public init(model: String? = nil, kwargs: [String: String] = [:], env: [String: String] = [:], harness: String? = nil) {
             self.model = model
             self.kwargs = kwargs
             self.env = env
+            self.harness = harness
         }
     }
 
-    public static let builtInNames = ["oracle", "nop"]
+    public static let builtInNames = ["oracle", "nop", "harness"]
+
+    public struct MissingHarness: Error, CustomStringConvertible {
+        public var description: String { "the harness agent needs --harness DIR (see examples/harness)" }
+    }
 
     public struct UnknownAgent: Error, CustomStringConvertible {
         public var name: String
         public var description: String { "unknown agent \"\(name)\" (available: \(AgentRegistry.builtInNames.joined(separator: ", ")))" }
     }
 
-    public static func make(_ name: String, options: Options = Options()) throws(UnknownAgent) -> any TrialAgent {
+    /// The agent `name`; throws `UnknownAgent`, `MissingHarness` or `HarnessError`.
+    public static func make(_ name: String, options: Options = Options()) throws -> any TrialAgent {
         switch name {
         case "oracle": return OracleAgent(env: options.env)
         case "nop": return NopAgent()
+        case "harness":
+            guard let directory = options.harness else { throw MissingHarness() }
+            return try HarnessAgent.make(harness: try Harness.load(directory: directory), options: options)
         default: throw UnknownAgent(name: name)
         }
     }

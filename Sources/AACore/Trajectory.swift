@@ -5,7 +5,9 @@ public struct Trajectory: Sendable, Codable, Equatable {
         public var name: String
         public var version: String
         public var modelName: String?
-        enum CodingKeys: String, CodingKey { case name, version, modelName = "model_name" }
+        /// The tools the agent offered the model, as OpenAI function schemas (ATIF v1.5).
+        public var toolDefinitions: [JSONValue]?
+        enum CodingKeys: String, CodingKey { case name, version, modelName = "model_name", toolDefinitions = "tool_definitions" }
     }
 
     public struct ToolCall: Sendable, Codable, Equatable {

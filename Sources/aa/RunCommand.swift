@@ -22,6 +22,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: [.customShort("m"), .customLong("model")], help: "Model name passed to the agent.")
     var model: String?
 
+    @Option(name: .customLong("harness"), help: "Harness directory of the harness agent (e.g. examples/harness).")
+    var harness: String?
+
     @Option(name: [.customShort("n"), .customLong("n-concurrent")], help: "Trials running at once.")
     var nConcurrent = 4
 
@@ -118,7 +121,10 @@ struct RunCommand: AsyncParsableCommand {
             printError("aa: no task of \(path) matches the filters")
             throw ExitCode(2)
         }
-        do { _ = try AgentRegistry.make(agent) } catch {
+        let options = AgentRegistry.Options(model: model, kwargs: try keyValues(agentKwargs, option: "--ak"),
+                                            env: try keyValues(agentEnv, option: "--ae"),
+                                            harness: harness.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        do { _ = try AgentRegistry.make(agent, options: options) } catch {
             printError("aa: \(error)")
             throw ExitCode(2)
         }
@@ -134,8 +140,6 @@ struct RunCommand: AsyncParsableCommand {
         settings.overrideStorageMB = overrideStorageMB
         settings.disableVerification = disableVerification
         settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")
-        let options = AgentRegistry.Options(model: model, kwargs: try keyValues(agentKwargs, option: "--ak"),
-                                            env: try keyValues(agentEnv, option: "--ae"))
         let spec = JobSpec(
             jobName: jobName ?? JobSpec.freshJobName(in: jobsDir), jobsDirectory: jobsDir, datasetPath: path, tasks: tasks,
             agentName: agent, agentOptions: options, attempts: nAttempts, concurrency: nConcurrent, maxRetries: maxRetries,
