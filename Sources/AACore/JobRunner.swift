@@ -97,8 +97,18 @@ public struct JobRunner: Sendable {
         defer { log.close() }
         log.write(resumed ? "resuming job \(spec.jobName)" : "job \(spec.jobName) starts: \(spec.tasks.count) tasks × \(spec.attempts) attempts, agent \(spec.agentName)")
 
-        // A slot a crash left running has a partial folder: remove it and run the slot again.
+        // A slot a crash left running either finished (its result.json, written atomically and last, is
+        // there and needs no retry): keep it; or it has a partial folder: remove it and run it again.
         for slot in try ledger.slots(job: spec.jobName) where slot.status == .running {
+            if let name = slot.trialName,
+               let record = try? JSONFile.read(TrialResultRecord.self, from: jobDir + "/" + name + "/result.json"),
+               record.exceptionInfo.map({ !spec.shouldRetry(TrialFailure.Kind(rawValue: $0.exceptionType)) }) ?? true {
+                try ledger.finish(job: spec.jobName, task: slot.task, attempt: slot.attempt,
+                                  reward: record.verifierResult?.rewards == nil ? nil : record.reward,
+                                  exceptionType: record.exceptionInfo?.exceptionType)
+                log.write("trial \(name) of \(slot.task) had finished before the interruption; kept")
+                continue
+            }
             if let name = slot.trialName { try? FileTree.remove(jobDir + "/" + name) }
             try ledger.reset(job: spec.jobName, task: slot.task, attempt: slot.attempt)
             log.write("trial \(slot.trialName ?? "?") of \(slot.task) was interrupted; it runs again")
