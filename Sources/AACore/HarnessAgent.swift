@@ -19,8 +19,7 @@ public struct HarnessAgent: TrialAgent {
     }
 
     /// The harness's endpoint with the command line's overrides (`-m`, `--ak base_url=…`, `--ak provider=…`,
-    /// `--ak response_format=…`)
-    /// and the API key from the environment.
+    /// `--ak response_format=…`, `--ak api_key_env=…`) and the API key from the environment.
     public static func make(harness: Harness, options: AgentRegistry.Options,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws(HarnessError) -> HarnessAgent {
         var model = harness.model
@@ -32,6 +31,7 @@ public struct HarnessAgent: TrialAgent {
             model.provider = p
         }
         if let base = options.kwargs["base_url"] { model.baseURL = base }
+        if let keyEnv = options.kwargs["api_key_env"] { model.apiKeyEnv = keyEnv }
         if let style = options.kwargs["response_format"] {
             guard let s = ResponseFormatStyle(rawValue: style) else {
                 throw HarnessError(file: "--ak response_format", message: "must be one of \(ResponseFormatStyle.allCases.map(\.rawValue).joined(separator: ", "))")
