@@ -129,15 +129,68 @@ static void clear_capabilities(int errfd) {
     if (syscall(SYS_capset, &hdr, data) < 0) child_fail(errfd, "capset");
 }
 
-// Runs in the forked child: never returns.
-static void exec_child(const struct parsed *req, const struct init_config *cfg, int errfd) {
+// An exec request decoded before the child is started, so that the child, which shares the
+// init's memory until it execs (vfork), only makes system calls.
+struct prepared_exec {
+    char *argv[MAX_ARGS + 1];
+    char *envp[MAX_ARGS + 1];
+    char cwd[4096];
+    int has_cwd;
+    struct { int resource; struct rlimit limit; } rlimits[16];
+    int nrlimits;
+    uid_t uid;
+    gid_t gid;
+    int fds[3];
+};
+
+static char arena[AAL_MAX_MESSAGE + 2 * MAX_ARGS];
+
+static int prepare_exec(const struct parsed *req, struct prepared_exec *x) {
+    size_t used = 0;
+    int argc = 0, envc = 0;
+    for (size_t i = 0; i < req->count; i++) {
+        const struct field *fl = &req->fields[i];
+        if (fl->key == AAL_K_ARG || fl->key == AAL_K_ENV) {
+            if (used + fl->len + 1 > sizeof arena) return -1;
+            char *s = arena + used;
+            memcpy(s, fl->data, fl->len);
+            s[fl->len] = 0;
+            used += fl->len + 1;
+            if (fl->key == AAL_K_ARG && argc < MAX_ARGS) x->argv[argc++] = s;
+            else if (fl->key == AAL_K_ENV && envc < MAX_ARGS) x->envp[envc++] = s;
+        } else if (fl->key == AAL_K_RLIMIT && x->nrlimits < 16) {
+            char scratch[128];
+            char *parts[3];
+            if (field_split(fl, scratch, sizeof scratch, parts, 3) < 3) continue;
+            long long soft = strtoll(parts[1], NULL, 10), hard = strtoll(parts[2], NULL, 10);
+            x->rlimits[x->nrlimits].resource = atoi(parts[0]);
+            x->rlimits[x->nrlimits].limit.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+            x->rlimits[x->nrlimits].limit.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
+            x->nrlimits++;
+        }
+    }
+    x->argv[argc] = NULL;
+    x->envp[envc] = NULL;
+    if (argc == 0) return -1;
+    x->has_cwd = field_str(msg_find(req, AAL_K_CWD), x->cwd, sizeof x->cwd) != NULL;
+    x->uid = (uid_t)field_num(msg_find(req, AAL_K_UID), 0);
+    x->gid = (gid_t)field_num(msg_find(req, AAL_K_GID), 0);
+    for (int i = 0; i < 3; i++) x->fds[i] = req->nfds > i ? req->fds[i] : -1;
+    return 0;
+}
+
+// Runs in the vfork child (the init's memory, the init suspended): system calls only, never returns.
+static void exec_child(const struct prepared_exec *x, int errfd) {
     sigset_t none;
     sigemptyset(&none);
-    signal(SIGPIPE, SIG_DFL); // the only disposition the init changes
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, NULL); // the only disposition the init changes
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (setsid() < 0) child_fail(errfd, "setsid");
     for (int i = 0; i < 3; i++) {
-        int fd = req->nfds > i ? req->fds[i] : -1;
+        int fd = x->fds[i];
         if (fd < 0) {
             fd = open("/dev/null", O_RDWR);
             if (fd < 0) child_fail(errfd, "open /dev/null");
@@ -152,46 +205,17 @@ static void exec_child(const struct parsed *req, const struct init_config *cfg, 
     // Keep only 0-2 and the close-on-exec error pipe.
     if (errfd > 3) syscall(SYS_close_range, 3, errfd - 1, 0);
     syscall(SYS_close_range, errfd + 1, ~0U, 0);
-
-    char cwd[4096];
-    if (field_str(msg_find(req, AAL_K_CWD), cwd, sizeof cwd) && chdir(cwd) < 0) child_fail(errfd, "chdir");
-
-    char scratch[128];
-    char *parts[3];
-    for (size_t i = 0; i < req->count; i++) {
-        if (req->fields[i].key != AAL_K_RLIMIT) continue;
-        if (field_split(&req->fields[i], scratch, sizeof scratch, parts, 3) < 3) continue;
-        long long soft = strtoll(parts[1], NULL, 10), hard = strtoll(parts[2], NULL, 10);
-        struct rlimit rl = { .rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft, .rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard };
-        if (setrlimit(atoi(parts[0]), &rl) < 0) child_fail(errfd, "setrlimit");
-    }
-    uid_t uid = (uid_t)field_num(msg_find(req, AAL_K_UID), 0);
-    gid_t gid = (gid_t)field_num(msg_find(req, AAL_K_GID), 0);
-    if (setgroups(0, NULL) < 0) child_fail(errfd, "setgroups");
-    if (setresgid(gid, gid, gid) < 0) child_fail(errfd, "setresgid");
-    if (setresuid(uid, uid, uid) < 0) child_fail(errfd, "setresuid");
+    if (x->has_cwd && chdir(x->cwd) < 0) child_fail(errfd, "chdir");
+    for (int i = 0; i < x->nrlimits; i++)
+        if (syscall(SYS_prlimit64, 0, x->rlimits[i].resource, &x->rlimits[i].limit, NULL) < 0) child_fail(errfd, "setrlimit");
+    // Raw calls: libc's set*id wrappers would signal the init's other threads, which share this memory.
+    if (syscall(SYS_setgroups, 0, NULL) < 0) child_fail(errfd, "setgroups");
+    if (syscall(SYS_setresgid, x->gid, x->gid, x->gid) < 0) child_fail(errfd, "setresgid");
+    if (syscall(SYS_setresuid, x->uid, x->uid, x->uid) < 0) child_fail(errfd, "setresuid");
     clear_capabilities(errfd);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(errfd, "prctl PR_SET_NO_NEW_PRIVS");
-
-    static char *argv[MAX_ARGS + 1];
-    static char *envp[MAX_ARGS + 1];
-    int argc = 0, envc = 0;
-    for (size_t i = 0; i < req->count; i++) {
-        const struct field *fl = &req->fields[i];
-        if (fl->key != AAL_K_ARG && fl->key != AAL_K_ENV) continue;
-        char *s = malloc(fl->len + 1);
-        if (!s) child_fail(errfd, "malloc");
-        memcpy(s, fl->data, fl->len);
-        s[fl->len] = 0;
-        if (fl->key == AAL_K_ARG && argc < MAX_ARGS) argv[argc++] = s;
-        else if (fl->key == AAL_K_ENV && envc < MAX_ARGS) envp[envc++] = s;
-    }
-    argv[argc] = NULL;
-    envp[envc] = NULL;
-    if (argc == 0) { errno = EINVAL; child_fail(errfd, "argv"); }
-
-    environ = envp;
-    execvpe(argv[0], argv, envp);
+    environ = (char **)x->envp; // the init restores its own after the child has exec'd
+    execvpe(x->argv[0], (char **)x->argv, (char **)x->envp);
     child_fail(errfd, "execve");
 }
 
@@ -201,16 +225,19 @@ static void handle_exec(const struct parsed *req, const struct init_config *cfg)
     struct exec_error e;
     memset(&e, 0, sizeof e);
     pid_t pid = -1;
-    if (pipe2(errpipe, O_CLOEXEC) < 0) {
+    static struct prepared_exec x;
+    memset(&x, 0, sizeof x);
+    if (prepare_exec(req, &x) < 0) {
+        e.err = E2BIG;
+        snprintf(e.step, sizeof e.step, "argv");
+    } else if (pipe2(errpipe, O_CLOEXEC) < 0) {
         e.err = errno;
         snprintf(e.step, sizeof e.step, "pipe2");
     } else {
-        pid = fork();
-        if (pid == 0) {
-            close(errpipe[0]);
-            close(cfg->ctl);
-            exec_child(req, cfg, errpipe[1]);
-        }
+        char **saved_environ = environ;
+        pid = vfork();
+        if (pid == 0) exec_child(&x, errpipe[1]); // the control socket is close-on-exec
+        environ = saved_environ;
         if (pid < 0) {
             e.err = errno;
             snprintf(e.step, sizeof e.step, "fork");
