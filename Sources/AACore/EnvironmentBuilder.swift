@@ -198,6 +198,7 @@ public actor EnvironmentBuilder {
             spec.layers = state.layers
             spec.writableLayer = .directory(upper)
             spec.network = .host
+            spec.capabilities = SandboxSpec.Capability.dockerDefault // apt-get, chown, useradd, as under Docker
             spec.limits.diskBytes = 8 << 30
             spec.limits.memoryBytes = 4 << 30
             let remaining = deadline.timeIntervalSinceNow

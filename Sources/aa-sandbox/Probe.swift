@@ -78,7 +78,10 @@ struct Probe: AsyncParsableCommand {
             return detail != host
         }
         switch name {
-        case "CapEff", "CapPrm", "CapBnd", "CapAmb": return detail == "0000000000000000"
+        case "CapEff", "CapPrm", "CapBnd":
+            let mask = spec.capabilities.reduce(UInt64(0)) { $0 | (1 << UInt64($1.rawValue)) }
+            return UInt64(detail, radix: 16) == mask
+        case "CapAmb": return detail == "0000000000000000"
         case "NoNewPrivs": return detail == "1"
         case "Seccomp": return spec.seccomp == .disabled || detail == "2"
         case "uid_map": return !detail.split(separator: " ").starts(with: ["0", "0"])

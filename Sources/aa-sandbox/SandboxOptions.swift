@@ -54,6 +54,11 @@ struct SandboxOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seccomp policy: default, disabled, or a Docker-format JSON profile.", valueName: "policy"))
     var seccomp: String = "default"
 
+    @Option(name: .customLong("cap-add"), help: ArgumentHelp(
+        "A capability root inside keeps (CHOWN, SETUID …, or 'docker' for Docker's default set); it acts only on the sandbox's own ids.",
+        valueName: "name"))
+    var capAdd: [String] = []
+
     func spec() throws -> SandboxSpec {
         var spec = SandboxSpec()
         if let rootfs { spec.rootfs = .directory(rootfs) }
@@ -98,6 +103,16 @@ struct SandboxOptions: ParsableArguments {
         case "default": spec.seccomp = .default
         case "disabled": spec.seccomp = .disabled
         default: spec.seccomp = .profile(path: seccomp)
+        }
+        for name in capAdd {
+            if name.lowercased() == "docker" {
+                spec.capabilities += SandboxSpec.Capability.dockerDefault
+            } else if let cap = SandboxSpec.Capability(name: name) {
+                spec.capabilities.append(cap)
+            } else {
+                let known = SandboxSpec.Capability.allCases.map { "\($0)" }.joined(separator: ", ")
+                throw ValidationError("--cap-add: unknown capability '\(name)' (known: \(known), docker)")
+            }
         }
         do {
             try spec.validate()

@@ -42,6 +42,22 @@ import Testing
         #expect(plain.stdoutText.contains("No such file"))
     }
 
+    @Test func keptCapabilitiesActOnlyInsideTheSandbox() async throws {
+        let script = "useradd -m builder 2>&1 && chown builder /tmp && stat -c %U /tmp; mount -t tmpfs x /mnt 2>&1; grep CapEff /proc/self/status"
+        var spec = SandboxSpec()
+        spec.capabilities = SandboxSpec.Capability.dockerDefault
+        let with = try await sh(script, spec: spec)
+        #expect(with.stdoutText.contains("builder\n"), "\(with.stdoutText)")
+        #expect(with.stdoutText.contains("mount") && with.stdoutText.contains("denied"), "mounting stays impossible: \(with.stdoutText)")
+        #expect(with.stdoutText.contains("CapEff:\t00000000a80425fb"))
+        let without = try await sh(script)
+        #expect(!without.stdoutText.contains("builder\n"), "no capabilities by default: \(without.stdoutText)")
+        #expect(without.stdoutText.contains("CapEff:\t0000000000000000"))
+        #expect(SandboxSpec.Capability(name: "CAP_DAC_OVERRIDE") == .dacOverride)
+        #expect(SandboxSpec.Capability(name: "net_bind_service") == .netBindService)
+        #expect(SandboxSpec.Capability(name: "SYS_ADMIN") == nil)
+    }
+
     @Test func userSeccompProfilesApplyAndBadOnesAreNamed() async throws {
         let dir = try scratchDirectory("seccomp")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -154,6 +154,9 @@ public final class Sandbox: Sendable {
                 m.add(AAL_K_TMPFS, parts: [destination, String(size), "1777"])
             }
         }
+        if !spec.capabilities.isEmpty {
+            m.add(AAL_K_CAPS, spec.capabilities.map { String($0.rawValue) }.joined(separator: ","))
+        }
         m.add(AAL_K_MASK_SOURCE, runtime.base.maskSource)
         if spec.network == .host {
             for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }

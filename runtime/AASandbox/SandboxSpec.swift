@@ -40,6 +40,29 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
         case disabled
     }
 
+    /// A capability that commands running as root inside may keep. It acts only inside the
+    /// sandbox's own user namespace (on files and ids of its range), never on the host's mounts,
+    /// network or devices, whose namespaces belong to the host; seccomp still applies.
+    public enum Capability: Int32, Sendable, Codable, CaseIterable {
+        case chown = 0, dacOverride = 1, dacReadSearch = 2, fowner = 3, fsetid = 4, kill = 5, setgid = 6, setuid = 7
+        case setpcap = 8, netBindService = 10, netRaw = 13, sysChroot = 18, mknod = 27, auditWrite = 29, setfcap = 31
+
+        /// Docker's default set, what package managers and `useradd` in a Dockerfile expect.
+        public static let dockerDefault: [Capability] = [
+            .chown, .dacOverride, .fowner, .fsetid, .kill, .setgid, .setuid, .setpcap, .netBindService, .netRaw,
+            .sysChroot, .mknod, .auditWrite, .setfcap,
+        ]
+
+        /// Parses CHOWN, CAP_CHOWN or cap_chown.
+        public init?(name: String) {
+            var upper = name.uppercased()
+            if upper.hasPrefix("CAP_") { upper.removeFirst(4) }
+            let plain = upper.filter { $0 != "_" }
+            guard let match = Capability.allCases.first(where: { "\($0)".uppercased() == plain }) else { return nil }
+            self = match
+        }
+    }
+
     /// Resource limits; nil means no limit of that kind.
     public struct Limits: Sendable, Codable, Equatable {
         public var memoryBytes: Int?
@@ -98,11 +121,14 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
     public var limits: Limits
     public var network: Network
     public var seccomp: SeccompPolicy
+    /// Capabilities commands running as root inside keep; none by default.
+    public var capabilities: [Capability]
 
     public init(
         rootfs: Rootfs = .host, layers: [String] = [], writableLayer: WritableLayer = .tmpfs, mounts: [Mount] = [], environment: [String] = SandboxSpec.defaultEnvironment,
         workingDirectory: String = "/root", hostname: String = "sandbox", uid: UInt32 = 0, gid: UInt32 = 0,
-        limits: Limits = Limits(), network: Network = .none, seccomp: SeccompPolicy = .default
+        limits: Limits = Limits(), network: Network = .none, seccomp: SeccompPolicy = .default,
+        capabilities: [Capability] = []
     ) {
         self.rootfs = rootfs
         self.layers = layers
@@ -116,6 +142,7 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
         self.limits = limits
         self.network = network
         self.seccomp = seccomp
+        self.capabilities = capabilities
     }
 
     public static let defaultEnvironment = [

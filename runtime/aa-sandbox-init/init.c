@@ -112,20 +112,25 @@ static void child_fail(int errfd, const char *step) {
     _exit(127);
 }
 
-// Empties the bounding and ambient sets of the init, once: every exec inherits them empty, so no
-// execve can regain a capability. The init keeps CAP_SETUID/SETGID to switch ids per exec.
-static int drop_bounding_set(void) {
+// Empties the bounding set of the init but for `keep`, and its ambient set, once: every exec
+// inherits them, so no execve can gain another capability. The init keeps CAP_SETUID/SETGID in its
+// own permitted set to switch ids per exec.
+static int drop_bounding_set(uint64_t keep) {
     for (int cap = 0; cap <= 63; cap++) {
+        if (keep & (1ULL << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
     return 0;
 }
 
-static void clear_capabilities(int errfd) {
+// Leaves exactly `keep` in the permitted and effective sets (nothing for a non-root uid).
+static void set_capabilities(int errfd, uint64_t keep) {
     struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
+    data[0].permitted = data[0].effective = (uint32_t)keep;
+    data[1].permitted = data[1].effective = (uint32_t)(keep >> 32);
     if (syscall(SYS_capset, &hdr, data) < 0) child_fail(errfd, "capset");
 }
 
@@ -180,7 +185,7 @@ static int prepare_exec(const struct parsed *req, struct prepared_exec *x) {
 }
 
 // Runs in the vfork child (the init's memory, the init suspended): system calls only, never returns.
-static void exec_child(const struct prepared_exec *x, int errfd) {
+static void exec_child(const struct prepared_exec *x, uint64_t caps, int errfd) {
     sigset_t none;
     sigemptyset(&none);
     struct sigaction dfl;
@@ -212,7 +217,7 @@ static void exec_child(const struct prepared_exec *x, int errfd) {
     if (syscall(SYS_setgroups, 0, NULL) < 0) child_fail(errfd, "setgroups");
     if (syscall(SYS_setresgid, x->gid, x->gid, x->gid) < 0) child_fail(errfd, "setresgid");
     if (syscall(SYS_setresuid, x->uid, x->uid, x->uid) < 0) child_fail(errfd, "setresuid");
-    clear_capabilities(errfd);
+    set_capabilities(errfd, x->uid == 0 ? caps : 0);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(errfd, "prctl PR_SET_NO_NEW_PRIVS");
     environ = (char **)x->envp; // the init restores its own after the child has exec'd
     execvpe(x->argv[0], (char **)x->argv, (char **)x->envp);
@@ -236,7 +241,7 @@ static void handle_exec(const struct parsed *req, const struct init_config *cfg)
     } else {
         char **saved_environ = environ;
         pid = vfork();
-        if (pid == 0) exec_child(&x, errpipe[1]); // the control socket is close-on-exec
+        if (pid == 0) exec_child(&x, cfg->caps, errpipe[1]); // the control socket is close-on-exec
         environ = saved_environ;
         if (pid < 0) {
             e.err = errno;
@@ -276,7 +281,7 @@ void init_main(const struct init_config *cfg) {
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) _exit(70);
-    if (drop_bounding_set() < 0) _exit(74);
+    if (drop_bounding_set(cfg->caps) < 0) _exit(74);
     // The filter is installed once here and inherited by every exec: the kernel compiles it once.
     // Everything the init does from now on is allowed by it.
     for (int i = 0; i < cfg->nbpf; i++) {

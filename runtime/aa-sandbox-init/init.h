@@ -10,6 +10,7 @@ struct init_config {
     const uint8_t *bpf[8];    // seccomp programs, installed in order; every exec inherits them
     size_t bpf_len[8];
     int nbpf;
+    uint64_t caps;            // capabilities root inside keeps (bit n = CAP number n)
 };
 
 /// Serves the control socket until it closes; never returns.

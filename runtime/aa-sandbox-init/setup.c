@@ -407,6 +407,14 @@ void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ct
         _exit(1);
     }
     struct init_config cfg = { .ctl = ctl };
+    char caps[256];
+    if (field_str(msg_find(spec, AAL_K_CAPS), caps, sizeof caps)) {
+        for (char *p = caps; *p;) {
+            long n = strtol(p, &p, 10);
+            if (n >= 0 && n < 64) cfg.caps |= 1ULL << n;
+            if (*p == ',') p++; else break;
+        }
+    }
     for (size_t i = 0; i < spec->count && cfg.nbpf < 8; i++) {
         if (spec->fields[i].key != AAL_K_SECCOMP) continue;
         cfg.bpf[cfg.nbpf] = spec->fields[i].data;

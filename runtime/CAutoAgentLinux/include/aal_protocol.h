@@ -50,6 +50,7 @@ enum aal_key {
     AAL_K_MASK_PATH = 20,     // a /proc or /sys path made unreadable
     AAL_K_RO_PATH = 21,       // a /proc or /sys path made read-only
     AAL_K_MASK_SOURCE = 27,   // a read-only empty directory bound over masked directories
+    AAL_K_CAPS = 29,          // capabilities root inside keeps: "n,n,…" (CAP_* numbers); absent: none
     AAL_K_SYSFS = 28,         // the slot's prepared read-only /sys (masks applied), bound instead of a new sysfs
     AAL_K_PID = 22,
     AAL_K_STATUS = 23,
