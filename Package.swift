@@ -103,8 +103,10 @@ let package = Package(
         .testTarget(name: "AASandboxTests", dependencies: ["AASandbox", "CSeccomp", "aa-sandbox-init"]),
         .testTarget(name: "AAAnalyticsTests", dependencies: ["AAAnalytics"]),
         .testTarget(name: "AACoreTests", dependencies: ["AACore"]),
-        .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox"]),
-        .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", .product(name: "Logging", package: "swift-log")]),
+        // Helpers the CLI-level test targets share (running the built executables).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox", "TestSupport"]),
+        .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

@@ -1,7 +1,8 @@
 import Foundation
+import TestSupport
 import Glibc
 
-/// A jobs directory for one test (outside /tmp, which sandboxes cannot mount from), removed afterwards.
+/// A jobs directory for one test, removed afterwards.
 final class JobsDirectory {
     let path: String
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// `aa run` and `aa tasks` end to end, as a user runs them. They create sandboxes, so they need root.

@@ -2,6 +2,7 @@ import AAAnalytics
 import AACore
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// `aa run -a harness` end to end: the agent loop runs in `aa`, talks to the scripted server on
@@ -28,19 +29,7 @@ struct HarnessRunTests {
     }
 
     func runAA(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("aa")
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try Executables.run("aa", arguments)
     }
 
     func run(server: ScriptedModelServer, harness: String, jobs: Jobs, extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
