@@ -12,7 +12,7 @@ struct HarnessRunTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    /// Jobs go outside /tmp, which sandboxes cannot mount from.
+    /// A jobs directory for one test, removed afterwards.
     final class Jobs {
         let path = "/var/tmp/aa-harness-tests-\(UUID().uuidString)"
         deinit { try? FileManager.default.removeItem(atPath: path) }
