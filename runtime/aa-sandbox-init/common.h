@@ -19,5 +19,10 @@ int write_all(int fd, const void *buf, size_t len);
 int read_exact(int fd, void *buf, size_t len);
 /// Writes a short string to a file (for /proc and cgroup files); 0 or -1.
 int write_file(const char *path, const char *data);
+/// Closes every descriptor from 3 up except those in keep (any order).
+void close_all_but(const int *keep, int n);
+/// The process's command line as main() got it, so a forked sandbox init can blank it.
+extern char **process_argv;
+extern int process_argc;
 
 #endif

@@ -7,10 +7,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "probe.h"
 #include "spawner.h"
 
 int main(int argc, char **argv) {
+    process_argv = argv;
+    process_argc = argc;
     if (argc >= 4 && strcmp(argv[1], "spawner") == 0) {
         syscall(SYS_close_range, 4, ~0U, 0); // nothing of the runner's but the control socket
         static char *slot[64], *maps[64], *masks[64];

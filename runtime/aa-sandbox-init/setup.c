@@ -402,6 +402,15 @@ void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ct
     c.root_uid = (uid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_UID), 0);
     c.root_gid = (gid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_GID), 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    // Nothing of the spawner's stays open here (its signalfd, its slot's cgroup folders) …
+    int keep[] = { sync_rd, report_wr, ctl, userns_fd, host_net_fd };
+    close_all_but(keep, 5);
+    // … or shows in /proc/1/cmdline (the spawner's arguments name host paths).
+    if (process_argc > 0) {
+        char *start = process_argv[0], *end = process_argv[process_argc - 1] + strlen(process_argv[process_argc - 1]);
+        memset(start, 0, (size_t)(end - start));
+        snprintf(start, (size_t)(end - start) + 1, "aa-sandbox-init");
+    }
     if (setup(&c, sync_rd, report_wr) < 0) {
         report(report_wr, 'E', &f);
         _exit(1);
