@@ -191,6 +191,7 @@ public struct TrialRunner: Sendable {
         if let mb = settings.overrideMemoryMB ?? env.memoryMB { spec.limits.memoryBytes = mb << 20 }
         spec.limits.diskBytes = (settings.overrideStorageMB ?? env.storageMB ?? 4096) << 20
         spec.limits.pids = 4096
+        spec.capabilities = settings.capabilities
         log.write("creating sandbox: image \(environment.image) (key \(environment.key.prefix(12)), \(environment.layers.count) layers), network \(spec.network.rawValue)")
         let sandbox: Sandbox
         do { sandbox = try await Sandbox.create(spec, runtime: runtime) } catch {

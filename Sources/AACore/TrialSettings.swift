@@ -1,3 +1,5 @@
+import AASandbox
+
 /// How trials of a job run: Harbor's timeout multipliers and overrides, verifier environment, resources.
 public struct TrialSettings: Sendable, Equatable, Codable {
     public var timeoutMultiplier: Double = 1
@@ -14,6 +16,9 @@ public struct TrialSettings: Sendable, Equatable, Codable {
     public var overrideCPUs: Double?
     public var overrideMemoryMB: Int?
     public var overrideStorageMB: Int?
+    /// Capabilities root keeps in trial sandboxes (none by default; Harbor's Docker containers keep
+    /// Docker's default set). They act only inside the sandbox's own user namespace.
+    public var capabilities: [SandboxSpec.Capability] = []
 
     public init() {}
 

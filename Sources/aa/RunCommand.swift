@@ -82,6 +82,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("override-storage-mb"), help: "Writable disk per trial (MB) instead of the task's.")
     var overrideStorageMB: Int?
 
+    @Option(name: .customLong("cap-add"), help: ArgumentHelp(
+        "A capability root keeps in trial sandboxes (CHOWN, SETUID …, or 'docker' for Docker's default set, as Harbor's containers have); none by default.",
+        valueName: "name"))
+    var capAdd: [String] = []
+
     @Option(name: [.customLong("ak"), .customLong("agent-kwarg")], help: "Agent keyword argument K=V (repeatable).")
     var agentKwargs: [String] = []
 
@@ -138,6 +143,15 @@ struct RunCommand: AsyncParsableCommand {
         settings.overrideCPUs = overrideCPUs
         settings.overrideMemoryMB = overrideMemoryMB
         settings.overrideStorageMB = overrideStorageMB
+        for name in capAdd {
+            if name.lowercased() == "docker" {
+                settings.capabilities += SandboxSpec.Capability.dockerDefault
+            } else if let cap = SandboxSpec.Capability(name: name) {
+                settings.capabilities.append(cap)
+            } else {
+                throw ValidationError("--cap-add: unknown capability '\(name)' (known: \(SandboxSpec.Capability.allCases.map { "\($0)" }.joined(separator: ", ")), docker)")
+            }
+        }
         settings.disableVerification = disableVerification
         settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")
         let spec = JobSpec(

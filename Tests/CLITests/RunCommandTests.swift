@@ -58,9 +58,11 @@ struct RunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: jobs.path + "/j/.aa-stage"))
     }
 
-    @Test func rewardForgeryScoresZero() throws {
+    /// Also with Docker's default capabilities kept inside: they act only on the sandbox's own ids.
+    @Test(arguments: [[], ["--cap-add", "docker"]])
+    func rewardForgeryScoresZero(extra: [String]) throws {
         let jobs = JobsDirectory()
-        let r = try Executables.run("aa", ["run", "-p", Repository.fixtures("forgery"), "-o", jobs.path, "--job-name", "f", "-q", "-n", "4"])
+        let r = try Executables.run("aa", ["run", "-p", Repository.fixtures("forgery"), "-o", jobs.path, "--job-name", "f", "-q", "-n", "4"] + extra)
         #expect(r.status == 0, "\(r.stderr)")
         let trials = jobs.trials("f")
         #expect(trials.count == 4)
