@@ -104,17 +104,8 @@ struct SandboxOptions: ParsableArguments {
         case "disabled": spec.seccomp = .disabled
         default: spec.seccomp = .profile(path: seccomp)
         }
-        for name in capAdd {
-            if name.lowercased() == "docker" {
-                spec.capabilities += SandboxSpec.Capability.dockerDefault
-            } else if let cap = SandboxSpec.Capability(name: name) {
-                spec.capabilities.append(cap)
-            } else {
-                let known = SandboxSpec.Capability.allCases.map { "\($0)" }.joined(separator: ", ")
-                throw ValidationError("--cap-add: unknown capability '\(name)' (known: \(known), docker)")
-            }
-        }
         do {
+            spec.capabilities = try SandboxSpec.Capability.parse(capAdd, option: "--cap-add")
             try spec.validate()
         } catch {
             throw ValidationError(error.description)

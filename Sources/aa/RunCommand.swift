@@ -143,14 +143,10 @@ struct RunCommand: AsyncParsableCommand {
         settings.overrideCPUs = overrideCPUs
         settings.overrideMemoryMB = overrideMemoryMB
         settings.overrideStorageMB = overrideStorageMB
-        for name in capAdd {
-            if name.lowercased() == "docker" {
-                settings.capabilities += SandboxSpec.Capability.dockerDefault
-            } else if let cap = SandboxSpec.Capability(name: name) {
-                settings.capabilities.append(cap)
-            } else {
-                throw ValidationError("--cap-add: unknown capability '\(name)' (known: \(SandboxSpec.Capability.allCases.map { "\($0)" }.joined(separator: ", ")), docker)")
-            }
+        do throws(SandboxError) {
+            settings.capabilities = try SandboxSpec.Capability.parse(capAdd, option: "--cap-add")
+        } catch {
+            throw ValidationError("\(error.step): \(error.detail)")
         }
         settings.disableVerification = disableVerification
         settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")

@@ -56,6 +56,9 @@ import Testing
         #expect(SandboxSpec.Capability(name: "CAP_DAC_OVERRIDE") == .dacOverride)
         #expect(SandboxSpec.Capability(name: "net_bind_service") == .netBindService)
         #expect(SandboxSpec.Capability(name: "SYS_ADMIN") == nil)
+        #expect(SandboxSpec.Capability.dacOverride.name == "DAC_OVERRIDE")
+        #expect(try SandboxSpec.Capability.parse(["docker", "dac_read_search"], option: "--cap-add").count == 15)
+        #expect(throws: SandboxError.self) { try SandboxSpec.Capability.parse(["sys_admin"], option: "--cap-add") }
     }
 
     @Test func userSeccompProfilesApplyAndBadOnesAreNamed() async throws {

@@ -41,8 +41,6 @@ struct HostBase: Sendable {
     let skeleton: String
     /// Whiteouts of private /etc files, laid out relative to /etc.
     let etcMask: String
-    /// Host paths hidden because they are private.
-    let hidden: [String]
 
     /// Held (shared flock) for as long as this runtime uses the base.
     let lockFD: Int32
@@ -85,7 +83,7 @@ struct HostBase: Sendable {
         attachPoints[root + "/empty"] = root + "/idmapped/empty"
         return HostBase(
             root: root, directories: directories, attachPoints: attachPoints, skeleton: root + "/skeleton",
-            etcMask: root + "/etc-mask", hidden: hidden, lockFD: lock)
+            etcMask: root + "/etc-mask", lockFD: lock)
     }
 
     /// Removes bases (and unfinished builds) in stateDirectory that no runtime holds.

@@ -341,15 +341,11 @@ public final class Sandbox: Sendable {
         case Int(AAL_M_EXEC_FAILED.rawValue):
             let code = message.int(AAL_K_ERRNO) ?? 0
             op.fail(SandboxError(
-                .execFailed, step: message.string(AAL_K_STEP) ?? "exec", detail: request(of: message),
+                .execFailed, step: message.string(AAL_K_STEP) ?? "exec", detail: message.string(AAL_K_DETAIL) ?? "",
                 underlying: code == 0 ? nil : .init(rawValue: Int32(code))))
         default:
             break
         }
-    }
-
-    private func request(of message: WireMessage) -> String {
-        message.string(AAL_K_DETAIL) ?? ""
     }
 
     /// The init's socket closed: the sandbox died (destroyed, wall clock, or killed from outside).

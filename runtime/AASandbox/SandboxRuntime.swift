@@ -130,10 +130,8 @@ public final class SandboxRuntime: Sendable {
         return program
     }
 
-    func nextName() -> String { Self.nextName() }
-
-    static func nextName() -> String {
-        let n = counter.withLock { c -> Int in
+    func nextName() -> String {
+        let n = Self.counter.withLock { c -> Int in
             c += 1
             return c
         }

@@ -53,12 +53,39 @@ public struct SandboxSpec: Sendable, Codable, Equatable {
             .sysChroot, .mknod, .auditWrite, .setfcap,
         ]
 
+        /// Parses command-line names: CHOWN, CAP_CHOWN or cap_chown, and "docker" for `dockerDefault`;
+        /// throws a message that lists the known names.
+        public static func parse(_ names: [String], option: String) throws(SandboxError) -> [Capability] {
+            var result: [Capability] = []
+            for name in names {
+                if name.lowercased() == "docker" {
+                    result += dockerDefault
+                } else if let cap = Capability(name: name) {
+                    result.append(cap)
+                } else {
+                    let known = allCases.map(\.name).joined(separator: ", ")
+                    throw SandboxError(.invalidSpec, step: option, detail: "unknown capability '\(name)' (known: \(known), docker)")
+                }
+            }
+            return result
+        }
+
+        /// The kernel's name without the CAP_ prefix (DAC_OVERRIDE).
+        public var name: String {
+            var out = ""
+            for ch in "\(self)" {
+                if ch.isUppercase { out += "_" }
+                out += ch.uppercased()
+            }
+            return out
+        }
+
         /// Parses CHOWN, CAP_CHOWN or cap_chown.
         public init?(name: String) {
             var upper = name.uppercased()
             if upper.hasPrefix("CAP_") { upper.removeFirst(4) }
             let plain = upper.filter { $0 != "_" }
-            guard let match = Capability.allCases.first(where: { "\($0)".uppercased() == plain }) else { return nil }
+            guard let match = Capability.allCases.first(where: { $0.name.filter { $0 != "_" } == plain }) else { return nil }
             self = match
         }
     }

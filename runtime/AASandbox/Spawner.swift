@@ -28,8 +28,6 @@ final class Spawner: Sendable {
     private let state = Mutex(State())
     private let channel = Mutex<ControlChannel?>(nil)
 
-    var inFlight: Int { state.withLock { $0.pending.count } }
-
     var isClosed: Bool { state.withLock { $0.closed } }
 
     /// Starts a new sandbox's OOM accounting from the slot's current count.

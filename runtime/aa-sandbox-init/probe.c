@@ -227,7 +227,7 @@ int probe_main(void) {
     status_field("CapAmb");
     status_field("NoNewPrivs");
     status_field("Seccomp");
-    line("session", getsid(0) == getpid() ? "info" : "info", getsid(0) == getpid() ? "session leader, no controlling tty" : "not a session leader");
+    line("session", "info", getsid(0) == getpid() ? "session leader, no controlling tty" : "not a session leader");
     open_fds();
     try_call("mount", do_mount);
     try_call("umount2", do_umount);
