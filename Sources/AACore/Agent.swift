@@ -94,7 +94,7 @@ public enum AgentRegistry {
         }
     }
 
-    public static let builtInNames = ["oracle", "nop", "harness"]
+    public static let builtInNames = ["oracle", "nop", "harness", "command"]
 
     public struct MissingHarness: Error, CustomStringConvertible {
         public var description: String { "the harness agent needs --harness DIR (see examples/harness)" }
@@ -113,6 +113,8 @@ public enum AgentRegistry {
         case "harness":
             guard let directory = options.harness else { throw MissingHarness() }
             return try HarnessAgent.make(harness: try Harness.load(directory: directory), options: options)
+        case "command":
+            return try CommandAgent.make(options: options, harness: try options.harness.map { directory throws(HarnessError) in try Harness.load(directory: directory) })
         default: throw UnknownAgent(name: name)
         }
     }

@@ -5,6 +5,7 @@
 #include "CAutoAgentLinux.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -66,6 +67,10 @@ int aal_wifsignaled(int status) { return WIFSIGNALED(status); }
 int aal_wtermsig(int status) { return WTERMSIG(status); }
 
 int aal_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+int aal_setns(int fd, int nstype) { return setns(fd, nstype); }
+int aal_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+const int aal_CLONE_NEWNET = CLONE_NEWNET;
 
 const int aal_RLIMIT_CORE = RLIMIT_CORE;
 const int aal_RLIMIT_NOFILE = RLIMIT_NOFILE;

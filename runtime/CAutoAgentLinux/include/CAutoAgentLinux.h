@@ -26,6 +26,12 @@ int aal_wtermsig(int status);
 /// pipe2(2), which Swift's Glibc module hides behind _GNU_SOURCE.
 int aal_pipe2(int fds[_Nonnull 2], int flags);
 
+/// setns(2), which Swift's Glibc module hides behind _GNU_SOURCE.
+int aal_setns(int fd, int nstype);
+/// accept4(2) with SOCK_CLOEXEC, which Swift's Glibc module hides behind _GNU_SOURCE.
+int aal_accept_cloexec(int fd);
+extern const int aal_CLONE_NEWNET;
+
 extern const int aal_RLIMIT_CORE;
 extern const int aal_RLIMIT_NOFILE;
 extern const int aal_RLIMIT_NPROC;
