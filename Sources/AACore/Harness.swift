@@ -1,6 +1,6 @@
 import Foundation
 
-/// A task agent's harness: a directory of data (`harness.toml`, `system.md`, `tools/`, `skills/`) that
+/// A task agent's harness: a directory of data (`harness.toml`, `system.md`, `tools/`, `skills/`, `agents/`) that
 /// the fixed agent loop runs. Editing the files changes the agent; no code changes.
 public struct Harness: Sendable {
     /// How the agent asks the model for actions.
@@ -67,6 +67,8 @@ public struct Harness: Sendable {
     public var tools: [HarnessTool] = []
     /// Files of `skills/`, by path relative to it.
     public var skills: [String: [UInt8]] = [:]
+    /// Subagents of `agents/`, callable as tools.
+    public var subagents: [HarnessSubagent] = []
 
     /// Reads and validates a harness directory.
     public static func load(directory: String) throws(HarnessError) -> Harness {
@@ -96,6 +98,18 @@ public struct Harness: Sendable {
             throw HarnessError(file: "tools", message: "the harness has no tools (one .toml file per tool)")
         }
         harness.skills = try readSkills(directory + "/skills")
+        let agentFiles = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/agents")) ?? [])
+            .filter { $0.hasSuffix(".toml") }.sorted()
+        for file in agentFiles {
+            let relative = "agents/" + file
+            guard let text = readText(directory + "/" + relative) else { throw HarnessError(file: relative, message: "cannot read the file") }
+            let subagent = try HarnessSubagent.parse(text, file: relative, directory: directory, toolNames: harness.tools.map(\.name))
+            if harness.tools.contains(where: { $0.name == subagent.name }) || harness.subagents.contains(where: { $0.name == subagent.name }) {
+                throw HarnessError(file: relative, line: TOMLKeyLocator.line(of: "name", in: text), field: "name",
+                                   message: "a tool or another subagent is already named \"\(subagent.name)\"")
+            }
+            harness.subagents.append(subagent)
+        }
         return harness
     }
 

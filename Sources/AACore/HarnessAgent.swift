@@ -53,13 +53,20 @@ public struct HarnessAgent: TrialAgent {
     }
 }
 
-/// One run of the loop: the conversation, the counters, and the trajectory being built.
+/// One run of the loop: the conversation, the counters, and the trajectory being built. The main agent's
+/// loop may call subagents, each a loop of its own over the same sandbox.
 private struct HarnessLoop {
     let agent: HarnessAgent
     let context: AgentContext
     let client: ModelClient
     let tools: ToolExecutor
     let system: String
+    /// What the model may call: the loop's tools, then its subagents.
+    let specs: [ModelToolSpec]
+    let subagents: [HarnessSubagent]
+    /// The subagent this loop runs and the caller's turn its trace events belong to; nil for the main agent.
+    let subagent: (definition: HarnessSubagent, callerTurn: Int)?
+    let budget: Harness.Budget
     let started = Date()
     let sessionID = UUID().uuidString.lowercased()
 
@@ -73,46 +80,85 @@ private struct HarnessLoop {
     var verificationStarted = false
     var stopReason = "finished"
     var errorMessage: String?
+    /// The last reply's text: a subagent's answer.
+    var finalText = ""
+    var subagentTrajectories: [Trajectory] = []
 
     var harness: Harness { agent.harness }
+    /// The step trace events are filed under: a subagent's belong to its caller's turn.
+    var traceStep: Int { subagent?.callerTurn ?? turn }
 
     init(agent: HarnessAgent, context: AgentContext) {
+        let harness = agent.harness
+        var prompt = harness.systemPrompt
+        if !harness.skills.isEmpty {
+            prompt += "\n\nSkills (reference files) are in \(harness.agent.skillsPath): "
+            prompt += harness.skills.keys.sorted().joined(separator: ", ")
+        }
+        self.init(agent: agent, context: context, client: ModelClient(endpoint: agent.endpoint, logger: context.logger), prompt: prompt,
+                  tools: harness.tools, subagents: harness.subagents, subagent: nil, budget: harness.budget)
+    }
+
+    /// A subagent's loop with what is left of the caller's budget.
+    init(subagent: HarnessSubagent, callerTurn: Int, caller: HarnessLoop) {
+        var budget = caller.budget
+        budget.turns = subagent.turns
+        budget.tokens = caller.budget.tokens.map { max(0, $0 - caller.usage.inputTokens - caller.usage.outputTokens) }
+        budget.dollars = caller.budget.dollars.map { max(0, $0 - caller.cost) }
+        budget.wallSeconds = caller.budget.wallSeconds.map { max(0, $0 - Date().timeIntervalSince(caller.started)) }
+        let tools = caller.harness.tools.filter { subagent.tools.contains($0.name) }
+        self.init(agent: caller.agent, context: caller.context, client: caller.client, prompt: subagent.systemPrompt, tools: tools,
+                  subagents: [], subagent: (subagent, callerTurn), budget: budget)
+    }
+
+    private init(agent: HarnessAgent, context: AgentContext, client: ModelClient, prompt: String, tools: [HarnessTool],
+                 subagents: [HarnessSubagent], subagent: (definition: HarnessSubagent, callerTurn: Int)?, budget: Harness.Budget) {
         self.agent = agent
         self.context = context
-        client = ModelClient(endpoint: agent.endpoint, logger: context.logger)
-        tools = ToolExecutor(harness: agent.harness, session: context.session)
-        var system = agent.harness.systemPrompt
-        if !agent.harness.skills.isEmpty {
-            system += "\n\nSkills (reference files) are in \(agent.harness.agent.skillsPath): "
-            system += agent.harness.skills.keys.sorted().joined(separator: ", ")
-        }
-        if agent.harness.agent.actionProtocol != .tools {
-            system += ActionParser.instructions(tools: agent.harness.tools.map(\.spec))
-        }
-        self.system = system
-        turnLimit = agent.harness.budget.turns
+        self.client = client
+        self.tools = ToolExecutor(harness: agent.harness, tools: tools, session: context.session,
+                                  outputPrefix: subagent.map { "\($0.definition.name)-\($0.callerTurn)-" } ?? "")
+        self.subagents = subagents
+        self.subagent = subagent
+        self.budget = budget
+        specs = tools.map(\.spec) + subagents.map(\.spec)
+        system = agent.harness.agent.actionProtocol == .tools ? prompt : prompt + ActionParser.instructions(tools: specs)
+        turnLimit = budget.turns
     }
 
     mutating func run() async throws -> AgentOutcome {
         try await copySkills()
-        messages.append(ModelMessage(role: .user, content: context.instruction))
+        try await converse(context.instruction)
+        return outcome()
+    }
+
+    /// Works on `task` until the model finishes or the budget ends.
+    mutating func converse(_ task: String) async throws {
+        messages.append(ModelMessage(role: .user, content: task))
         appendStep(source: "system", message: system)
-        appendStep(source: "user", message: context.instruction)
+        appendStep(source: "user", message: task)
         while true {
             if let exceeded = budgetExceeded() {
                 stopReason = "budget_\(exceeded.category)"
-                context.trace.record(.budget, step: turn) {
-                    $0.category = exceeded.category
-                    $0.limit = exceeded.limit
-                    $0.used = exceeded.used
-                    $0.message = "the \(exceeded.category) budget ended the run"
+                if let subagent, exceeded.category == "turns" {
+                    context.trace.record(.observation, step: traceStep) {
+                        $0.tool = subagent.definition.name
+                        $0.message = "the \(subagent.definition.name) subagent used its \(Int(exceeded.limit)) turns"
+                    }
+                } else {
+                    context.trace.record(.budget, step: traceStep) {
+                        $0.category = exceeded.category
+                        $0.limit = exceeded.limit
+                        $0.used = exceeded.used
+                        $0.message = "the \(exceeded.category) budget ended the run"
+                    }
                 }
                 break
             }
             turn += 1
             let response: ModelResponse
             do { response = try await callModel() } catch let error as ModelError {
-                context.trace.record(.error, step: turn) {
+                context.trace.record(.error, step: traceStep) {
                     $0.category = "model_\(error.kind.rawValue)"
                     $0.message = String(error.description.prefix(2000))
                 }
@@ -120,29 +166,29 @@ private struct HarnessLoop {
                 errorMessage = error.description
                 break
             }
+            finalText = response.text
             let done = try await act(on: response)
-            saveTrajectory()
+            if subagent == nil { saveTrajectory() }
             if done { break }
         }
-        return outcome()
     }
 
     private func budgetExceeded() -> (category: String, limit: Double, used: Double)? {
         if turn >= turnLimit { return ("turns", Double(turnLimit), Double(turn)) }
         let tokens = usage.inputTokens + usage.outputTokens
-        if let limit = harness.budget.tokens, tokens >= limit { return ("tokens", Double(limit), Double(tokens)) }
-        if let limit = harness.budget.dollars, cost >= limit { return ("dollars", limit, cost) }
+        if let limit = budget.tokens, tokens >= limit { return ("tokens", Double(limit), Double(tokens)) }
+        if let limit = budget.dollars, cost >= limit { return ("dollars", limit, cost) }
         let elapsed = Date().timeIntervalSince(started)
-        if let limit = harness.budget.wallSeconds, elapsed >= limit { return ("wall_time", limit, elapsed) }
+        if let limit = budget.wallSeconds, elapsed >= limit { return ("wall_time", limit, elapsed) }
         return nil
     }
 
     private mutating func callModel() async throws -> ModelResponse {
-        let specs = harness.agent.actionProtocol == .tools ? harness.tools.map(\.spec) : []
+        let native = harness.agent.actionProtocol == .tools ? specs : []
         let schema = harness.agent.actionProtocol == .json && agent.endpoint.provider == .openai
-            ? ActionParser.actionSchema(tools: harness.tools.map(\.spec)) : nil
-        let request = ModelRequest(system: system, messages: messages, tools: specs, sampling: harness.sampling, responseSchema: schema)
-        context.trace.record(.modelRequest, step: turn) {
+            ? ActionParser.actionSchema(tools: specs) : nil
+        let request = ModelRequest(system: system, messages: messages, tools: native, sampling: harness.sampling, responseSchema: schema)
+        context.trace.record(.modelRequest, step: traceStep) {
             $0.model = agent.endpoint.model
             $0.messages = messages.count + 1
         }
@@ -151,7 +197,7 @@ private struct HarnessLoop {
         usage.outputTokens += response.usage.outputTokens
         usage.cachedTokens += response.usage.cachedTokens
         if let c = response.costUSD { cost += c } else { priced = false }
-        context.trace.record(.modelResponse, step: turn) {
+        context.trace.record(.modelResponse, step: traceStep) {
             $0.model = agent.endpoint.model
             $0.promptTokens = response.usage.inputTokens
             $0.completionTokens = response.usage.outputTokens
@@ -169,7 +215,7 @@ private struct HarnessLoop {
         let native = !calls.isEmpty
         var finish = false
         var problem: String?
-        let names = Set(harness.tools.map(\.name))
+        let names = Set(specs.map(\.name))
         switch harness.agent.actionProtocol {
         case .tools:
             if !native {
@@ -193,12 +239,18 @@ private struct HarnessLoop {
         var results: [Trajectory.ObservationResult] = []
         var observations: [String] = []
         for (index, call) in calls.enumerated() {
-            context.trace.record(.toolCall, step: turn) {
+            context.trace.record(.toolCall, step: traceStep) {
                 $0.tool = call.name
                 $0.arguments = String(call.arguments.prefix(2000))
             }
-            let result = try await tools.run(call, turn: turn, index: index + 1)
-            context.trace.record(result.rejected ? .error : .observation, step: turn) {
+            let result: ToolExecutor.Result
+            var reference: [Trajectory.SubagentTrajectoryRef]?
+            if let definition = subagents.first(where: { $0.name == call.name }) {
+                (result, reference) = try await callSubagent(definition, call)
+            } else {
+                result = try await tools.run(call, turn: turn, index: index + 1)
+            }
+            context.trace.record(result.rejected ? .error : .observation, step: traceStep) {
                 $0.tool = call.name
                 if result.rejected { $0.category = "invalid_tool_call"; $0.message = result.observation }
                 $0.exitCode = result.exitCode
@@ -211,7 +263,7 @@ private struct HarnessLoop {
                 arguments = ["raw_arguments": .string(call.arguments)]
             }
             step.toolCalls = (step.toolCalls ?? []) + [Trajectory.ToolCall(toolCallID: call.id, functionName: call.name, arguments: arguments)]
-            results.append(Trajectory.ObservationResult(sourceCallID: call.id, content: result.observation))
+            results.append(Trajectory.ObservationResult(sourceCallID: call.id, content: result.observation, subagentTrajectoryRef: reference))
             if native {
                 messages.append(ModelMessage(role: .tool, content: result.observation, toolCallID: call.id))
             } else {
@@ -219,7 +271,7 @@ private struct HarnessLoop {
             }
         }
         if let problem, calls.isEmpty, !finish {
-            context.trace.record(.error, step: turn) {
+            context.trace.record(.error, step: traceStep) {
                 $0.category = "unparsable_action"
                 $0.message = problem
                 $0.text = String(response.text.prefix(2000))
@@ -230,8 +282,35 @@ private struct HarnessLoop {
         if !observations.isEmpty { messages.append(ModelMessage(role: .user, content: observations.joined(separator: "\n\n"))) }
         if !results.isEmpty { step.observation = Trajectory.Observation(results: results) }
         steps.append(step)
-        if calls.isEmpty, finish { return try await verifyFinish() }
+        if calls.isEmpty, finish { return subagent == nil ? try await verifyFinish() : true }
         return false
+    }
+
+    /// Runs a subagent on the task the call gives; its answer is the observation and its spending is ours.
+    private mutating func callSubagent(_ definition: HarnessSubagent, _ call: ModelToolCall) async throws
+        -> (ToolExecutor.Result, [Trajectory.SubagentTrajectoryRef]?) {
+        let arguments = (try? JSONValue.parse(Array((call.arguments.isEmpty ? "{}" : call.arguments).utf8)))?.objectValue
+        guard let arguments, let task = arguments["task"]?.stringValue, !task.isEmpty else {
+            return (ToolExecutor.Result(observation: "error: \(definition.name) needs the argument task (a string)", arguments: arguments ?? [:],
+                                        rejected: true), nil)
+        }
+        var loop = HarnessLoop(subagent: definition, callerTurn: turn, caller: self)
+        try await loop.converse(task)
+        usage.inputTokens += loop.usage.inputTokens
+        usage.outputTokens += loop.usage.outputTokens
+        usage.cachedTokens += loop.usage.cachedTokens
+        cost += loop.cost
+        priced = priced && loop.priced
+        let trajectoryID = "\(definition.name)-\(subagentTrajectories.count + 1)"
+        var trajectory = loop.trajectory()
+        trajectory.schemaVersion = "ATIF-v1.7"
+        trajectory.trajectoryID = trajectoryID
+        trajectory.agent.name = definition.name
+        subagentTrajectories.append(trajectory)
+        var answer = loop.finalText
+        if loop.stopReason != "finished" { answer = "[the subagent stopped: \(loop.stopReason)]\n" + answer }
+        return (ToolExecutor.Result(observation: answer, exitCode: loop.errorMessage == nil ? 0 : 1, arguments: arguments),
+                [Trajectory.SubagentTrajectoryRef(trajectoryID: trajectoryID, sessionID: trajectory.sessionID)])
     }
 
     /// Runs the validators and grants the verification turns; true when the finish is accepted.
@@ -240,13 +319,13 @@ private struct HarnessLoop {
         if verification.turns == 0, verification.validators.isEmpty { return true }
         var failures: [String] = []
         for command in verification.validators {
-            context.trace.record(.toolCall, step: turn) {
+            context.trace.record(.toolCall, step: traceStep) {
                 $0.tool = "validator"
                 $0.arguments = JSONValue.object(["command": .string(command)]).jsonText
             }
             let result = try await context.session.exec(command, timeoutSeconds: verification.timeoutSeconds)
             let output = String(decoding: result.stdout + result.stderr, as: UTF8.self)
-            context.trace.record(.observation, step: turn) {
+            context.trace.record(.observation, step: traceStep) {
                 $0.tool = "validator"
                 $0.exitCode = Int(result.shellStatus)
                 $0.excerpt = String(output.suffix(2000))
@@ -293,7 +372,7 @@ private struct HarnessLoop {
     }
 
     private func trajectory() -> Trajectory {
-        let tools = harness.tools.map { tool -> JSONValue in
+        let tools = specs.map { tool -> JSONValue in
             .object(["type": .string("function"), "function": .object([
                 "name": .string(tool.name), "description": .string(tool.description), "parameters": tool.parameters,
             ])])
@@ -305,6 +384,10 @@ private struct HarnessLoop {
         trajectory.finalMetrics = Trajectory.FinalMetrics(
             totalPromptTokens: usage.inputTokens, totalCompletionTokens: usage.outputTokens, totalCachedTokens: usage.cachedTokens,
             totalCostUSD: priced ? cost : nil, totalSteps: steps.count)
+        if !subagentTrajectories.isEmpty {
+            trajectory.schemaVersion = "ATIF-v1.7"
+            trajectory.subagentTrajectories = subagentTrajectories
+        }
         return trajectory
     }
 

@@ -17,11 +17,15 @@ struct ToolExecutor: Sendable {
     }
 
     let harness: Harness
+    /// The tools this agent may call (all of the harness's, or a subagent's subset).
+    let tools: [HarnessTool]
     let session: AgentSession
+    /// Put before saved output files' names, so a subagent's never overwrite its caller's.
+    var outputPrefix = ""
 
     func run(_ call: ModelToolCall, turn: Int, index: Int) async throws -> Result {
-        guard let tool = harness.tools.first(where: { $0.name == call.name }) else {
-            let names = harness.tools.map(\.name).joined(separator: ", ")
+        guard let tool = tools.first(where: { $0.name == call.name }) else {
+            let names = tools.map(\.name).joined(separator: ", ")
             return Result(observation: "error: there is no tool \"\(call.name)\" (tools: \(names))", rejected: true)
         }
         let parsed: JSONValue
@@ -54,7 +58,7 @@ struct ToolExecutor: Sendable {
         if exec.stdoutTruncated || exec.stderrTruncated { header += " (the sandbox kept only the first part of the output)" }
         let limit = harness.agent.maxOutputBytes
         if output.utf8.count > limit {
-            let path = "\(harness.agent.outputsPath)/turn-\(turn)-call-\(index).txt"
+            let path = "\(harness.agent.outputsPath)/\(outputPrefix)turn-\(turn)-call-\(index).txt"
             let saved = try await session.exec("mkdir -p \(shellQuote(harness.agent.outputsPath)) && cat > \(shellQuote(path))", stdin: Array(output.utf8))
             let head = String(decoding: output.utf8.prefix(limit * 6 / 10), as: UTF8.self)
             let tail = String(decoding: output.utf8.suffix(limit * 4 / 10), as: UTF8.self)

@@ -1,5 +1,5 @@
-/// An ATIF trajectory (Harbor's Agent Trajectory Interchange Format, v1.6 field names), written
-/// to `agent/trajectory.json` for agents that take steps.
+/// An ATIF trajectory (Harbor's Agent Trajectory Interchange Format, v1.6 field names; v1.7 when it
+/// embeds subagent trajectories), written to `agent/trajectory.json` for agents that take steps.
 public struct Trajectory: Sendable, Codable, Equatable {
     public struct Agent: Sendable, Codable, Equatable {
         public var name: String
@@ -17,10 +17,26 @@ public struct Trajectory: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey { case toolCallID = "tool_call_id", functionName = "function_name", arguments }
     }
 
+    /// Points at a subagent's trajectory (ATIF v1.7).
+    public struct SubagentTrajectoryRef: Sendable, Codable, Equatable {
+        public var trajectoryID: String?
+        public var sessionID: String?
+        enum CodingKeys: String, CodingKey { case trajectoryID = "trajectory_id", sessionID = "session_id" }
+    }
+
     public struct ObservationResult: Sendable, Codable, Equatable {
         public var sourceCallID: String?
         public var content: String?
-        enum CodingKeys: String, CodingKey { case sourceCallID = "source_call_id", content }
+        public var subagentTrajectoryRef: [SubagentTrajectoryRef]?
+        enum CodingKeys: String, CodingKey {
+            case sourceCallID = "source_call_id", content, subagentTrajectoryRef = "subagent_trajectory_ref"
+        }
+
+        public init(sourceCallID: String?, content: String?, subagentTrajectoryRef: [SubagentTrajectoryRef]? = nil) {
+            self.sourceCallID = sourceCallID
+            self.content = content
+            self.subagentTrajectoryRef = subagentTrajectoryRef
+        }
     }
 
     public struct Observation: Sendable, Codable, Equatable {
@@ -75,12 +91,17 @@ public struct Trajectory: Sendable, Codable, Equatable {
 
     public var schemaVersion = "ATIF-v1.6"
     public var sessionID: String
+    /// Required on embedded subagent trajectories (ATIF v1.7).
+    public var trajectoryID: String?
     public var agent: Agent
     public var steps: [Step]
     public var finalMetrics: FinalMetrics?
+    /// Trajectories of the subagents this agent called (ATIF v1.7).
+    public var subagentTrajectories: [Trajectory]?
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", sessionID = "session_id", agent, steps, finalMetrics = "final_metrics"
+        case schemaVersion = "schema_version", sessionID = "session_id", trajectoryID = "trajectory_id", agent, steps
+        case finalMetrics = "final_metrics", subagentTrajectories = "subagent_trajectories"
     }
 
     public init(sessionID: String, agent: Agent, steps: [Step]) {

@@ -190,6 +190,49 @@ struct HarnessRunTests {
         #expect(events.filter { $0.kind == .toolCall && $0.tool == "validator" }.count == 2)
     }
 
+    @Test func aSubagentWorksOnItsTaskAndItsAnswerIsTheObservation() throws {
+        let server = try ScriptedModelServer([
+            ScriptedReplies.openAIToolCall("checker", arguments: #"{"task":"Does /app exist?"}"#, id: "call_1"),
+            ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"ls -d /app"}"#, id: "call_s1"),
+            ScriptedReplies.openAIText("Yes, /app exists."),
+            ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"printf 'Hello, world!\\n' > /app/hello.txt"}"#, id: "call_2"),
+            ScriptedReplies.openAIText("Done."),
+        ])
+        defer { server.stop() }
+        let harness = try editedHarness([:])
+        defer { try? FileManager.default.removeItem(atPath: harness) }
+        try FileManager.default.createDirectory(atPath: harness + "/agents", withIntermediateDirectories: true)
+        try "description = \"Answers a question about the environment.\"\nsystem = \"You inspect the environment and answer briefly.\"\nturns = 3\n"
+            .write(toFile: harness + "/agents/checker.toml", atomically: true, encoding: .utf8)
+        let jobs = Jobs()
+        let r = try run(server: server, harness: harness, jobs: jobs)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
+
+        let received = server.received
+        #expect(received.count == 5)
+        let toolNames = { (i: Int) in ((received[i].json?["tools"] as? [[String: Any]]) ?? []).compactMap { ($0["function"] as? [String: Any])?["name"] as? String } }
+        #expect(toolNames(0) == ["bash", "checker"])
+        #expect(toolNames(1) == ["bash"])
+        let subMessages = try #require(received[1].json?["messages"] as? [[String: Any]])
+        #expect(subMessages.first?["content"] as? String == "You inspect the environment and answer briefly.")
+        #expect(subMessages.last?["content"] as? String == "Does /app exist?")
+        let mainMessages = try #require(received[3].json?["messages"] as? [[String: Any]])
+        #expect(mainMessages.last?["role"] as? String == "tool" && mainMessages.last?["content"] as? String == "Yes, /app exists.")
+
+        let trial = try jobs.trial("j")
+        let trajectory = try jobs.json("j/\(trial)/agent/trajectory.json")
+        #expect(trajectory["schema_version"] as? String == "ATIF-v1.7")
+        let embedded = try #require(trajectory["subagent_trajectories"] as? [[String: Any]])
+        #expect(embedded.count == 1 && embedded[0]["trajectory_id"] as? String == "checker-1")
+        #expect((embedded[0]["steps"] as? [[String: Any]])?.count == 4)
+        let steps = try #require(trajectory["steps"] as? [[String: Any]])
+        let result = ((steps[2]["observation"] as? [String: Any])?["results"] as? [[String: Any]])?.first
+        #expect((result?["subagent_trajectory_ref"] as? [[String: Any]])?.first?["trajectory_id"] as? String == "checker-1")
+        let agentResult = try jobs.json("j/\(trial)/result.json")["agent_result"] as? [String: Any]
+        #expect(agentResult?["n_input_tokens"] as? Int == 100 * 3 + 120 * 2)
+    }
+
     /// A copy of the seed harness with text replacements in harness.toml.
     func editedHarness(_ replacements: [String: String]) throws -> String {
         let harness = NSTemporaryDirectory() + "aa-harness-\(UUID().uuidString)"
