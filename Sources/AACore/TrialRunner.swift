@@ -276,7 +276,17 @@ public struct TrialRunner: Sendable {
         case .finished(let out):
             record.agentResult = AgentResultRecord(nInputTokens: out.inputTokens, nCacheTokens: out.cacheTokens,
                                                    nOutputTokens: out.outputTokens, costUSD: out.costUSD, metadata: out.metadata)
-            if let trajectory = out.trajectory { try? JSONFile.write(trajectory, to: dir + "/agent/trajectory.json") }
+            if let trajectory = out.trajectory {
+                try? JSONFile.write(trajectory, to: dir + "/agent/trajectory.json")
+                let problems = TrajectoryValidator.problems(in: trajectory)
+                if !problems.isEmpty {
+                    log.write("agent/trajectory.json breaks ATIF's rules: " + problems.prefix(5).joined(separator: "; "))
+                    trace.record(.error) {
+                        $0.category = "invalid_trajectory"
+                        $0.message = problems.prefix(20).joined(separator: "\n")
+                    }
+                }
+            }
             if let code = out.exitCode, code != 0 {
                 agentFailure = TrialFailure(.nonZeroAgentExitCode, "the agent exited with \(code)")
             }

@@ -102,6 +102,7 @@ struct GatewayRunTests {
         let trajectory = try #require(try JSONSerialization.jsonObject(with: Data(jobs.text("j/\(trial)/agent/trajectory.json").utf8)) as? [String: Any])
         let steps = try #require(trajectory["steps"] as? [[String: Any]])
         #expect(steps.map { $0["source"] as? String } == ["user", "agent", "agent", "system"])
+        #expect(TrajectoryValidator.problems(in: try JSONValue.parse(Array(jobs.text("j/\(trial)/agent/trajectory.json").utf8))) == [])
         let calls = steps[1]["tool_calls"] as? [[String: Any]]
         #expect(calls?.first?["function_name"] as? String == "bash")
     }

@@ -22,6 +22,12 @@ struct HarnessRunTests {
             return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         }
 
+        /// What breaks ATIF's rules in a written trajectory.
+        func atifProblems(_ relative: String) throws -> [String] {
+            let data = try #require(FileManager.default.contents(atPath: path + "/" + relative), "\(relative) is missing")
+            return TrajectoryValidator.problems(in: try JSONValue.parse(Array(data)))
+        }
+
         func trial(_ job: String) throws -> String {
             let names = try FileManager.default.contentsOfDirectory(atPath: path + "/" + job).filter { $0.contains("__") }
             return try #require(names.first)
@@ -54,6 +60,7 @@ struct HarnessRunTests {
         #expect((result?["content"] as? String)?.hasPrefix("exit code: 0") == true)
         let trial = try jobs.trial("j")
         let trajectory = try jobs.json("j/\(trial)/agent/trajectory.json")
+        #expect(try jobs.atifProblems("j/\(trial)/agent/trajectory.json") == [])
         let tools = (trajectory["agent"] as? [String: Any])?["tool_definitions"] as? [[String: Any]]
         #expect((tools?.first?["function"] as? [String: Any])?["name"] as? String == "bash")
         let agentResult = try jobs.json("j/\(trial)/result.json")["agent_result"] as? [String: Any]
@@ -223,6 +230,7 @@ struct HarnessRunTests {
         let trial = try jobs.trial("j")
         let trajectory = try jobs.json("j/\(trial)/agent/trajectory.json")
         #expect(trajectory["schema_version"] as? String == "ATIF-v1.7")
+        #expect(try jobs.atifProblems("j/\(trial)/agent/trajectory.json") == [])
         let embedded = try #require(trajectory["subagent_trajectories"] as? [[String: Any]])
         #expect(embedded.count == 1 && embedded[0]["trajectory_id"] as? String == "checker-1")
         #expect((embedded[0]["steps"] as? [[String: Any]])?.count == 4)
