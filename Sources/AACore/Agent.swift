@@ -1,3 +1,4 @@
+import AAAnalytics
 import AASandbox
 import Logging
 
@@ -28,6 +29,23 @@ public struct AgentContext: Sendable {
     /// Seconds the agent has, after multipliers; nil: no limit.
     public var timeoutSeconds: Double?
     public var logger: Logger
+}
+
+extension AgentContext {
+    /// Reads the output a command wrote to `log` in the agent's logs folder and records it in the trace as
+    /// the observation of `tool` at step 1; returns the output.
+    func recordLoggedCommand(tool: String, log: String, result: ExecResult) -> String {
+        let bytes = (try? FileTree.readRegularFile(logsDirectory + "/" + log, limit: 1 << 20)) ?? nil
+        let output = String(decoding: bytes ?? [], as: UTF8.self)
+        trace.record(.observation, step: 1) {
+            $0.tool = tool
+            $0.exitCode = Int(result.shellStatus)
+            $0.excerpt = String(output.suffix(2000))
+            $0.stdoutBytes = output.utf8.count
+            $0.timedOut = result.timedOut
+        }
+        return output
+    }
 }
 
 /// What an agent reports when it finishes (Harbor's AgentContext fields).

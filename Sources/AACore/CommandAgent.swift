@@ -86,15 +86,7 @@ public struct CommandAgent: TrialAgent {
             throw error
         }
         let totals = gateway.stop()
-        let output = ((try? FileTree.readRegularFile(context.logsDirectory + "/command.txt", limit: 1 << 20)) ?? nil)
-            .map { String(decoding: $0, as: UTF8.self) } ?? ""
-        context.trace.record(.observation, step: 1) {
-            $0.tool = "command"
-            $0.exitCode = Int(result.shellStatus)
-            $0.excerpt = String(output.suffix(2000))
-            $0.stdoutBytes = output.utf8.count
-            $0.timedOut = result.timedOut
-        }
+        let output = context.recordLoggedCommand(tool: "command", log: "command.txt", result: result)
         let trajectory = trajectory(instruction: context.instruction, started: started, calls: gateway.calls, output: output,
                                     exitCode: result.shellStatus, totals: totals)
         var metadata: [String: JSONValue] = [
@@ -113,12 +105,13 @@ public struct CommandAgent: TrialAgent {
                             totals: ModelGateway.Totals) -> Trajectory {
         var steps = [Trajectory.Step(stepID: 1, timestamp: ISOTime.string(started), source: "user", message: instruction)]
         for call in calls where call.status == 200 {
-            var step = Trajectory.Step(stepID: steps.count + 1, timestamp: call.timestamp, source: "agent", message: call.text)
+            let reply = call.response
+            var step = Trajectory.Step(stepID: steps.count + 1, timestamp: call.timestamp, source: "agent", message: reply.text)
             step.modelName = endpoint.model
-            step.metrics = Trajectory.Metrics(promptTokens: call.usage.inputTokens, completionTokens: call.usage.outputTokens,
-                                              cachedTokens: call.usage.cachedTokens, costUSD: call.costUSD)
-            if !call.toolCalls.isEmpty {
-                step.toolCalls = call.toolCalls.map { tool in
+            step.metrics = Trajectory.Metrics(promptTokens: reply.usage.inputTokens, completionTokens: reply.usage.outputTokens,
+                                              cachedTokens: reply.usage.cachedTokens, costUSD: reply.costUSD)
+            if !reply.toolCalls.isEmpty {
+                step.toolCalls = reply.toolCalls.map { tool in
                     let arguments = (try? JSONValue.parse(Array(tool.arguments.utf8)))?.objectValue ?? ["raw_arguments": .string(tool.arguments)]
                     return Trajectory.ToolCall(toolCallID: tool.id, functionName: tool.name, arguments: arguments)
                 }

@@ -21,16 +21,11 @@ public final class ModelGateway: Sendable {
         }
     }
 
-    /// One forwarded call.
+    /// One forwarded call: when, the provider's HTTP status, and the reply as read (empty unless 200).
     public struct Call: Sendable {
         public var timestamp: String
         public var status: Int
-        public var text: String
-        public var toolCalls: [ModelToolCall]
-        public var finishReason: String
-        public var usage: ModelUsage
-        public var costUSD: Double?
-        public var latencySeconds: Double
+        public var response: ModelResponse
     }
 
     /// What the command spent through the gateway.
@@ -224,9 +219,10 @@ public final class ModelGateway: Sendable {
                 : nil
             let usage = reply?.usage ?? ModelUsage()
             let cost = endpoint.price?.cost(usage)
-            let call = Call(timestamp: ISOTime.string(Date()), status: response.status, text: reply?.text ?? "",
-                            toolCalls: reply?.toolCalls ?? [], finishReason: reply?.finishReason ?? "", usage: usage,
-                            costUSD: cost, latencySeconds: latency)
+            let call = Call(timestamp: ISOTime.string(Date()), status: response.status,
+                            response: ModelResponse(text: reply?.text ?? "", toolCalls: reply?.toolCalls ?? [],
+                                                    finishReason: reply?.finishReason ?? "", usage: usage, costUSD: cost,
+                                                    latencySeconds: latency, attempts: 1))
             state.withLock { s in
                 s.totals.calls += 1
                 s.totals.usage.inputTokens += usage.inputTokens
@@ -241,9 +237,9 @@ public final class ModelGateway: Sendable {
                     $0.promptTokens = usage.inputTokens
                     $0.completionTokens = usage.outputTokens
                     $0.latencySeconds = latency
-                    $0.finishReason = call.finishReason
+                    $0.finishReason = call.response.finishReason
                     $0.costUSD = cost
-                    $0.text = String(call.text.prefix(2000))
+                    $0.text = String(call.response.text.prefix(2000))
                 }
             } else {
                 trace?.record(.error) {

@@ -29,15 +29,7 @@ public struct OracleAgent: TrialAgent {
             $0.arguments = #"{"command":"/solution/solve.sh"}"#
         }
         let result = try await context.session.exec(command, environment: environment)
-        let bytes = (try? FileTree.readRegularFile(context.logsDirectory + "/oracle.txt", limit: 1 << 20)) ?? nil
-        let output = String(decoding: bytes ?? [], as: UTF8.self)
-        context.trace.record(.observation, step: 1) {
-            $0.tool = "bash"
-            $0.exitCode = Int(result.shellStatus)
-            $0.excerpt = String(output.suffix(2000))
-            $0.stdoutBytes = output.utf8.count
-            $0.timedOut = result.timedOut
-        }
+        let output = context.recordLoggedCommand(tool: "bash", log: "oracle.txt", result: result)
         if result.shellStatus != 0 {
             try? "\(result.shellStatus)\n".write(toFile: context.logsDirectory + "/exit-code.txt", atomically: true, encoding: .utf8)
         }
