@@ -53,7 +53,7 @@ struct HarnessRunTests {
         let r = try run(server: server, harness: Self.root + "/examples/harness", jobs: jobs, extra: ["--ak", "provider=anthropic"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
-        #expect(server.received.map(\.path) == ["/v1/messages", "/v1/messages"])
+        try #require(server.received.map(\.path) == ["/v1/messages", "/v1/messages"])
         let second = try #require(server.received[1].json?["messages"] as? [[String: Any]])
         let result = (second.last?["content"] as? [[String: Any]])?.first
         #expect(result?["type"] as? String == "tool_result" && result?["tool_use_id"] as? String == "toolu_1")
@@ -80,7 +80,7 @@ struct HarnessRunTests {
         let r = try run(server: server, harness: Self.root + "/examples/harness", jobs: jobs)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
-        #expect(server.received.count == 3)
+        try #require(server.received.count == 3)
         let trial = try jobs.trial("j")
 
         let result = try jobs.json("j/\(trial)/result.json")
@@ -179,7 +179,7 @@ struct HarnessRunTests {
         let r = try run(server: server, harness: harness, jobs: jobs)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
-        #expect(server.received.count == 3)
+        try #require(server.received.count == 3)
         let first = try #require(server.received.first?.json)
         #expect(first["tools"] == nil)
         #expect((first["response_format"] as? [String: Any])?["type"] as? String == "json_schema")
@@ -217,7 +217,7 @@ struct HarnessRunTests {
         #expect(r.stdout.contains("pass rate 1/1"), "\(r.stdout)")
 
         let received = server.received
-        #expect(received.count == 5)
+        try #require(received.count == 5)
         let toolNames = { (i: Int) in ((received[i].json?["tools"] as? [[String: Any]]) ?? []).compactMap { ($0["function"] as? [String: Any])?["name"] as? String } }
         #expect(toolNames(0) == ["bash", "checker"])
         #expect(toolNames(1) == ["bash"])
