@@ -1,0 +1,267 @@
+import Foundation
+import Logging
+
+/// The controller of `--executor slurm`: submits a job's pending slots as Slurm job arrays (one array
+/// task per trial, one array per distinct resource request), follows them through `squeue` and the
+/// trial folders, and keeps the ledger exactly as the local scheduler does. An array task that ends
+/// without a result goes back to pending and is submitted again under a new trial name; a retryable
+/// failure is resubmitted the same way; cancellation runs `scancel` and waits for the tasks to end.
+struct SlurmExecutor {
+    let settings: SlurmSettings
+    let commands = SlurmCommands()
+    let logger: Logger
+
+    /// A slot whose array task is queued or running.
+    struct InFlight: Sendable {
+        var task: String
+        var attempt: Int
+        var trialName: String
+        var submission: Int
+        var index: Int
+        var arrayJobID: String
+        var announced = false
+        var missingSince: Date?
+    }
+
+    /// The running slots of a job whose array tasks, submitted by an earlier controller, Slurm still
+    /// has queued or running: they are followed, not run again.
+    static func adoptable(jobID: String, jobDirectory: String, slots: [Ledger.Slot], commands: SlurmCommands) throws -> [InFlight] {
+        let running = Dictionary(slots.compactMap { s in s.status == .running ? s.trialName.map { ($0, s) } : nil },
+                                 uniquingKeysWith: { a, _ in a })
+        guard !running.isEmpty else { return [] }
+        let submissions = SlurmSubmission.existing(jobDirectory: jobDirectory)
+        let prefix = SlurmSubmission.namePrefix(jobID: jobID)
+        var adopted: [String: InFlight] = [:]
+        for queued in try commands.queue(namePrefix: prefix) {
+            guard let number = Int(queued.name.dropFirst(prefix.count)), let plan = submissions[number],
+                  plan.entries.indices.contains(queued.index) else { continue }
+            let entry = plan.entries[queued.index]
+            guard let slot = running[entry.trialName], slot.task == entry.taskName, slot.attempt == entry.attempt else { continue }
+            adopted[entry.trialName] = InFlight(task: slot.task, attempt: slot.attempt, trialName: entry.trialName,
+                                                submission: number, index: queued.index, arrayJobID: queued.arrayJobID)
+        }
+        return Array(adopted.values)
+    }
+
+    /// Runs `pending` (and follows `adopted`) until every slot is done, the job is cancelled, or a slot
+    /// was lost more often than `maxResubmissions` (it then stays pending for a later resume).
+    func run(pending: [Ledger.Slot], adopted: [InFlight], tasks: [String: TaskDefinition], context c: JobRunner.SlotContext,
+             results: inout JobRunner.JobResults, done: inout Int, total: Int, events: @Sendable (JobEvent) -> Void) async {
+        var queue = pending.map { (task: $0.task, attempt: $0.attempt) }
+        var flying = Dictionary(adopted.map { ($0.trialName, $0) }, uniquingKeysWith: { a, _ in a })
+        for f in adopted { c.log.write("adopted Slurm array task \(f.arrayJobID)_\(f.index) running trial \(f.trialName)") }
+        var retries: [String: Int] = [:]
+        var lost: [String: Int] = [:]
+        var nextNumber = (SlurmSubmission.existing(jobDirectory: c.jobDir).keys.max() ?? 0) + 1
+        let prefix = SlurmSubmission.namePrefix(jobID: c.jobID)
+        var checksums = c.checksums
+
+        while !Task.isCancelled {
+            if !queue.isEmpty {
+                for group in groups(queue, tasks: tasks, trial: c.spec.settings) {
+                    var entries: [SlurmSubmission.Entry] = []
+                    for slot in group.slots {
+                        guard let task = tasks[slot.task] else { continue }
+                        let name = JobRunner.trialName(task)
+                        let checksum = checksums[task.name] ?? TaskChecksum.of(task.directory)
+                        checksums[task.name] = checksum
+                        do { try c.ledger.start(job: c.spec.jobName, task: slot.task, attempt: slot.attempt, trialName: name) } catch {
+                            c.log.write("ledger: \(error)")
+                            continue
+                        }
+                        entries.append(.init(taskDirectory: task.directory, taskName: task.name, attempt: slot.attempt,
+                                             trialName: name, taskChecksum: checksum))
+                    }
+                    guard !entries.isEmpty else { continue }
+                    let plan = SlurmSubmission(
+                        number: nextNumber, jobID: c.jobID, jobDirectory: c.jobDir, agentName: c.spec.agentName,
+                        agentOptions: c.spec.agentOptions, settings: c.spec.settings, imageMap: settings.imageMap,
+                        cacheDirectory: settings.cacheDirectory, forceBuild: settings.forceBuild,
+                        cpus: group.cpus, memoryMB: group.memoryMB, entries: entries)
+                    nextNumber += 1
+                    do {
+                        let id = try submit(plan)
+                        c.log.write("submitted \(entries.count) trials as Slurm array job \(id) (\(group.cpus) CPUs, \(group.memoryMB) MB each)")
+                        for (i, e) in entries.enumerated() {
+                            flying[e.trialName] = InFlight(task: e.taskName, attempt: e.attempt, trialName: e.trialName,
+                                                           submission: plan.number, index: i, arrayJobID: id)
+                        }
+                    } catch {
+                        c.log.write("submission \(plan.number) failed: \(error); its trials stay pending")
+                        logger.error("aa: Slurm submission failed: \(error)")
+                        for e in entries { try? c.ledger.reset(job: c.spec.jobName, task: e.taskName, attempt: e.attempt) }
+                    }
+                }
+                queue = []
+            }
+            if flying.isEmpty { break }
+            do { try await Task.sleep(for: .seconds(settings.pollInterval)) } catch { break }
+
+            let live: [String: SlurmCommands.QueuedTask]
+            do {
+                live = Dictionary(try commands.queue(namePrefix: prefix).map { ("\($0.name)#\($0.index)", $0) },
+                                  uniquingKeysWith: { a, _ in a })
+            } catch {
+                c.log.write("squeue: \(error); looking again")
+                continue
+            }
+            for var f in flying.values.sorted(by: { $0.trialName < $1.trialName }) {
+                let dir = c.jobDir + "/" + f.trialName
+                if let record = try? JSONFile.read(TrialResultRecord.self, from: dir + "/result.json") {
+                    flying[f.trialName] = nil
+                    if !f.announced { events(.trialStarted(task: f.task, trialName: f.trialName)) }
+                    let key = "\(f.task)#\(f.attempt)"
+                    if let failure = record.exceptionInfo, retries[key, default: 0] < c.spec.maxRetries,
+                       c.spec.shouldRetry(TrialFailure.Kind(rawValue: failure.exceptionType)) {
+                        retries[key, default: 0] += 1
+                        c.log.write("trial \(f.trialName) failed with \(failure.exceptionType); retry \(retries[key] ?? 0) of \(c.spec.maxRetries)")
+                        events(.retrying(task: f.task, failure: failure.exceptionType))
+                        requeue(f, context: c, queue: &queue, countRetry: true)
+                        continue
+                    }
+                    do {
+                        try c.ledger.finish(job: c.spec.jobName, task: f.task, attempt: f.attempt,
+                                            reward: record.verifierResult?.rewards == nil ? nil : record.reward,
+                                            exceptionType: record.exceptionInfo?.exceptionType)
+                    } catch {
+                        c.log.write("ledger: \(error)")
+                        continue
+                    }
+                    c.log.write("trial \(f.trialName) of \(f.task): reward \(record.reward)" + (record.exceptionInfo.map { ", \($0.exceptionType)" } ?? ""))
+                    done += 1
+                    events(.trialFinished(record, done: done, total: total))
+                    results.add(record)
+                    results.writeIfDue()
+                    continue
+                }
+                let name = SlurmSubmission.jobName(jobID: c.jobID, number: f.submission)
+                if let queued = live["\(name)#\(f.index)"] {
+                    f.missingSince = nil
+                    if queued.state == "RUNNING", !f.announced {
+                        f.announced = true
+                        events(.trialStarted(task: f.task, trialName: f.trialName))
+                    }
+                    flying[f.trialName] = f
+                    continue
+                }
+                // Gone from the queue without a result: lost at once in a failure state; otherwise the
+                // result may still be on its way through the shared filesystem.
+                let state = commands.endState(arrayJobID: f.arrayJobID, index: f.index)
+                let failed = state.map { SlurmCommands.lostStates.contains($0) } ?? false
+                let since = f.missingSince ?? Date()
+                f.missingSince = since
+                flying[f.trialName] = f
+                guard failed || Date().timeIntervalSince(since) >= settings.resultGrace else { continue }
+                flying[f.trialName] = nil
+                let key = "\(f.task)#\(f.attempt)"
+                lost[key, default: 0] += 1
+                let what = "array task \(f.arrayJobID)_\(f.index) (trial \(f.trialName)) ended without a result (\(state ?? "state unknown"))"
+                if f.announced { events(.retrying(task: f.task, failure: "Slurm \(state ?? "task lost")")) }
+                if lost[key, default: 0] > settings.maxResubmissions {
+                    c.log.write("\(what); lost \(lost[key] ?? 0) times, more than \(settings.maxResubmissions): it stays pending")
+                    logger.error("aa: \(what); it stays pending (lost \(lost[key] ?? 0) times)")
+                    try? FileTree.remove(dir)
+                    try? c.ledger.reset(job: c.spec.jobName, task: f.task, attempt: f.attempt)
+                    continue
+                }
+                c.log.write("\(what); submitted again")
+                requeue(f, context: c, queue: &queue, countRetry: true)
+            }
+        }
+        if Task.isCancelled { await cancel(Array(flying.values), context: c, results: &results, done: &done, total: total, events: events) }
+    }
+
+    /// Puts a slot back into the submission queue; its folder goes.
+    private func requeue(_ f: InFlight, context c: JobRunner.SlotContext, queue: inout [(task: String, attempt: Int)], countRetry: Bool) {
+        try? FileTree.remove(c.jobDir + "/" + f.trialName)
+        if countRetry { try? c.ledger.retried(job: c.spec.jobName, task: f.task, attempt: f.attempt) }
+        try? c.ledger.reset(job: c.spec.jobName, task: f.task, attempt: f.attempt)
+        queue.append((f.task, f.attempt))
+    }
+
+    /// `scancel` of every array still in flight; once Slurm has them gone, trials that finished are
+    /// kept and the others go back to pending.
+    private func cancel(_ flying: [InFlight], context c: JobRunner.SlotContext, results: inout JobRunner.JobResults,
+                        done: inout Int, total: Int, events: @Sendable (JobEvent) -> Void) async {
+        guard !flying.isEmpty else { return }
+        let arrays = Array(Set(flying.map(\.arrayJobID))).sorted()
+        do {
+            try commands.cancel(arrayJobIDs: arrays)
+            c.log.write("cancelled Slurm array jobs \(arrays.joined(separator: ", "))")
+        } catch {
+            c.log.write("scancel: \(error)")
+        }
+        let prefix = SlurmSubmission.namePrefix(jobID: c.jobID)
+        let mine = Set(flying.map { "\(SlurmSubmission.jobName(jobID: c.jobID, number: $0.submission))#\($0.index)" })
+        let commands = self.commands
+        // The task is cancelled, so this wait runs detached (Task.sleep would return at once).
+        await Task.detached {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                guard let live = try? commands.queue(namePrefix: prefix) else { break }
+                if !live.contains(where: { mine.contains("\($0.name)#\($0.index)") }) { break }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }.value
+        for f in flying {
+            let dir = c.jobDir + "/" + f.trialName
+            if let record = try? JSONFile.read(TrialResultRecord.self, from: dir + "/result.json"),
+               record.exceptionInfo.map({ !c.spec.shouldRetry(TrialFailure.Kind(rawValue: $0.exceptionType)) }) ?? true,
+               (try? c.ledger.finish(job: c.spec.jobName, task: f.task, attempt: f.attempt,
+                                     reward: record.verifierResult?.rewards == nil ? nil : record.reward,
+                                     exceptionType: record.exceptionInfo?.exceptionType)) != nil {
+                done += 1
+                events(.trialFinished(record, done: done, total: total))
+                results.add(record)
+                continue
+            }
+            try? FileTree.remove(dir)
+            try? c.ledger.reset(job: c.spec.jobName, task: f.task, attempt: f.attempt)
+        }
+    }
+
+    /// Writes the plan and batch script of a submission and submits it; returns the array job id.
+    private func submit(_ plan: SlurmSubmission) throws -> String {
+        let dir = SlurmSubmission.directory(jobDirectory: plan.jobDirectory)
+        try FileManager.default.createDirectory(atPath: dir + "/submit-\(plan.number)", withIntermediateDirectories: true)
+        try JSONFile.write(plan, to: plan.planPath)
+        let script = plan.batchScript(slurm: settings, executable: settings.executable ?? Self.currentExecutable(),
+                                      throttle: settings.throttle ?? plan.entries.count)
+        try Data(script.utf8).write(to: URL(fileURLWithPath: plan.scriptPath), options: .atomic)
+        let id = try commands.submit(script: plan.scriptPath, workingDirectory: plan.jobDirectory)
+        try Data((id + "\n").utf8).write(to: URL(fileURLWithPath: plan.idPath), options: .atomic)
+        return id
+    }
+
+    /// Pending slots grouped by the resources their task asks for (one array per group).
+    private func groups(_ slots: [(task: String, attempt: Int)], tasks: [String: TaskDefinition], trial: TrialSettings)
+        -> [(cpus: Int, memoryMB: Int, slots: [(task: String, attempt: Int)])] {
+        var out: [String: (cpus: Int, memoryMB: Int, slots: [(task: String, attempt: Int)])] = [:]
+        var order: [String] = []
+        for slot in slots {
+            guard let task = tasks[slot.task] else { continue }
+            let r = resources(task, trial: trial)
+            let key = "\(r.cpus)/\(r.memoryMB)"
+            if out[key] == nil {
+                out[key] = (r.cpus, r.memoryMB, [])
+                order.append(key)
+            }
+            out[key]?.slots.append(slot)
+        }
+        return order.compactMap { out[$0] }
+    }
+
+    /// A trial's Slurm request: the task's `[environment]` cpus (rounded up) and memory, or the
+    /// job's overrides, plus the runner's own memory.
+    func resources(_ task: TaskDefinition, trial: TrialSettings) -> (cpus: Int, memoryMB: Int) {
+        let env = task.config.environment
+        let cpus = Int((trial.overrideCPUs ?? env.cpus ?? 1).rounded(.up))
+        let memory = trial.overrideMemoryMB ?? env.memoryMB ?? settings.defaultMemoryMB
+        return (max(1, cpus), memory + settings.runnerMemoryMB)
+    }
+
+    /// This process's executable, which the nodes run as `aa run-trial`.
+    static func currentExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}

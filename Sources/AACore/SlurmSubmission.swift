@@ -1,0 +1,84 @@
+import Foundation
+
+/// One `sbatch --array` submission of a job: what each array task runs, written to
+/// `<job>/.aa-slurm/submit-<N>.json` for the nodes, next to its batch script `submit-<N>.sh`
+/// and, once Slurm accepted it, its array job id in `submit-<N>.id`.
+public struct SlurmSubmission: Sendable, Codable, Equatable {
+    /// The trial one array task runs (its index is its position in `entries`).
+    public struct Entry: Sendable, Codable, Equatable {
+        public var taskDirectory: String
+        public var taskName: String
+        public var attempt: Int
+        public var trialName: String
+        public var taskChecksum: String
+    }
+
+    public var number: Int
+    public var jobID: String
+    public var jobDirectory: String
+    public var agentName: String
+    public var agentOptions: AgentRegistry.Options
+    public var settings: TrialSettings
+    public var imageMap: String?
+    public var cacheDirectory: String?
+    public var forceBuild: Bool
+    public var cpus: Int
+    public var memoryMB: Int
+    public var entries: [Entry]
+
+    /// The folder of a job's submissions.
+    public static func directory(jobDirectory: String) -> String { jobDirectory + "/.aa-slurm" }
+
+    /// The Slurm job name of a submission; the controller finds its array tasks in `squeue` by it.
+    public static func jobName(jobID: String, number: Int) -> String { namePrefix(jobID: jobID) + String(number) }
+
+    /// What every submission's job name of a job starts with.
+    public static func namePrefix(jobID: String) -> String { "aa-\(jobID)-" }
+
+    public var planPath: String { Self.directory(jobDirectory: jobDirectory) + "/submit-\(number).json" }
+    public var scriptPath: String { Self.directory(jobDirectory: jobDirectory) + "/submit-\(number).sh" }
+    public var idPath: String { Self.directory(jobDirectory: jobDirectory) + "/submit-\(number).id" }
+
+    /// The submissions already written for a job, by number.
+    public static func existing(jobDirectory: String) -> [Int: SlurmSubmission] {
+        let dir = directory(jobDirectory: jobDirectory)
+        var out: [Int: SlurmSubmission] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        where name.hasPrefix("submit-") && name.hasSuffix(".json") {
+            guard let plan = try? JSONFile.read(SlurmSubmission.self, from: dir + "/" + name) else { continue }
+            out[plan.number] = plan
+        }
+        return out
+    }
+
+    /// The recorded array job id, if Slurm accepted the submission.
+    public var arrayJobID: String? {
+        (try? String(contentsOfFile: idPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The batch script: `#SBATCH` lines for the array and its resources, then the node-side
+    /// `aa run-trial` of this array task's entry.
+    public func batchScript(slurm: SlurmSettings, executable: String, throttle: Int) -> String {
+        let logs = Self.directory(jobDirectory: jobDirectory) + "/submit-\(number)"
+        var options = [
+            "--job-name=" + Self.jobName(jobID: jobID, number: number),
+            "--array=0-\(entries.count - 1)%\(max(1, throttle))",
+            "--output=" + logs + "/%a.out",
+            "--ntasks=1",
+            "--cpus-per-task=\(cpus)",
+            "--mem=\(memoryMB)M",
+            // A lost array task is resubmitted by the controller under a new trial name, not requeued.
+            "--no-requeue",
+        ]
+        if let p = slurm.partition { options.append("--partition=" + p) }
+        if let a = slurm.account { options.append("--account=" + a) }
+        if let t = slurm.time { options.append("--time=" + t) }
+        options += slurm.extraOptions
+        var script = "#!/bin/sh\n"
+        for o in options { script += "#SBATCH " + o + "\n" }
+        script += "exec \(Self.quoted(executable)) run-trial \(Self.quoted(planPath)) --index \"$SLURM_ARRAY_TASK_ID\"\n"
+        return script
+    }
+
+    static func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
