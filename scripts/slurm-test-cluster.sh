@@ -60,7 +60,7 @@ chmod 700 "$dir/munge"
 chmod 400 "$dir/munge/munge.key"
 if ! { [ -s "$dir/munged.pid" ] && kill -0 "$(cat "$dir/munged.pid")" 2>/dev/null; }; then
   /usr/sbin/munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
-    --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munge.seed"
+    --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munge.seed" </dev/null >/dev/null 2>&1
 fi
 
 cat >"$dir/slurm.conf" <<EOF
@@ -93,8 +93,9 @@ EOF
 
 export SLURM_CONF=$dir/slurm.conf
 running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-running "$dir/slurmctld.pid" || /usr/sbin/slurmctld -f "$SLURM_CONF"
-running "$dir/slurmd.pid" || /usr/sbin/slurmd -f "$SLURM_CONF"
+# The daemons get no stdio of ours, so a caller reading this script's output sees it end.
+running "$dir/slurmctld.pid" || /usr/sbin/slurmctld -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
+running "$dir/slurmd.pid" || /usr/sbin/slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
 
 for _ in $(seq 1 300); do
   state=$(sinfo -h -N -o '%T' 2>/dev/null || true)
