@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The controller of `--executor slurm`: submits a job's pending slots as Slurm job arrays (one array
-/// task per trial, one array per distinct resource request), follows them through `squeue` and the
+/// task per trial or per batch of trials, one array per distinct resource request), follows them through `squeue` and the
 /// trial folders, and keeps the ledger exactly as the local scheduler does. An array task that ends
 /// without a result goes back to pending and is submitted again under a new trial name; a retryable
 /// failure is resubmitted the same way; cancellation runs `scancel` and waits for the tasks to end.
@@ -33,12 +33,12 @@ struct SlurmExecutor {
         let prefix = SlurmSubmission.namePrefix(jobID: jobID)
         var adopted: [String: InFlight] = [:]
         for queued in try commands.queue(namePrefix: prefix) {
-            guard let number = Int(queued.name.dropFirst(prefix.count)), let plan = submissions[number],
-                  plan.entries.indices.contains(queued.index) else { continue }
-            let entry = plan.entries[queued.index]
-            guard let slot = running[entry.trialName], slot.task == entry.taskName, slot.attempt == entry.attempt else { continue }
-            adopted[entry.trialName] = InFlight(task: slot.task, attempt: slot.attempt, trialName: entry.trialName,
-                                                submission: number, index: queued.index, arrayJobID: queued.arrayJobID)
+            guard let number = Int(queued.name.dropFirst(prefix.count)), let plan = submissions[number] else { continue }
+            for entry in plan.entries[plan.entryIndices(ofArrayIndex: queued.index)] {
+                guard let slot = running[entry.trialName], slot.task == entry.taskName, slot.attempt == entry.attempt else { continue }
+                adopted[entry.trialName] = InFlight(task: slot.task, attempt: slot.attempt, trialName: entry.trialName,
+                                                    submission: number, index: queued.index, arrayJobID: queued.arrayJobID)
+            }
         }
         return Array(adopted.values)
     }
@@ -77,14 +77,14 @@ struct SlurmExecutor {
                         number: nextNumber, jobID: c.jobID, jobDirectory: c.jobDir, agentName: c.spec.agentName,
                         agentOptions: c.spec.agentOptions, settings: c.spec.settings, imageMap: settings.imageMap,
                         cacheDirectory: settings.cacheDirectory, forceBuild: settings.forceBuild,
-                        cpus: group.cpus, memoryMB: group.memoryMB, entries: entries)
+                        cpus: group.cpus, memoryMB: group.memoryMB, batchSize: max(1, settings.batchSize), entries: entries)
                     nextNumber += 1
                     do {
                         let id = try submit(plan)
-                        c.log.write("submitted \(entries.count) trials as Slurm array job \(id) (\(group.cpus) CPUs, \(group.memoryMB) MB each)")
+                        c.log.write("submitted \(entries.count) trials as Slurm array job \(id) of \(plan.arraySize) tasks (\(group.cpus) CPUs, \(group.memoryMB) MB each)")
                         for (i, e) in entries.enumerated() {
                             flying[e.trialName] = InFlight(task: e.taskName, attempt: e.attempt, trialName: e.trialName,
-                                                           submission: plan.number, index: i, arrayJobID: id)
+                                                           submission: plan.number, index: plan.arrayIndex(ofEntry: i), arrayJobID: id)
                         }
                     } catch {
                         c.log.write("submission \(plan.number) failed: \(error); its trials stay pending")
@@ -137,7 +137,7 @@ struct SlurmExecutor {
                 let name = SlurmSubmission.jobName(jobID: c.jobID, number: f.submission)
                 if let queued = live["\(name)#\(f.index)"] {
                     f.missingSince = nil
-                    if queued.state == "RUNNING", !f.announced {
+                    if queued.state == "RUNNING", !f.announced, FileManager.default.fileExists(atPath: dir) {
                         f.announced = true
                         events(.trialStarted(task: f.task, trialName: f.trialName))
                     }
@@ -226,7 +226,7 @@ struct SlurmExecutor {
         try FileManager.default.createDirectory(atPath: dir + "/submit-\(plan.number)", withIntermediateDirectories: true)
         try JSONFile.write(plan, to: plan.planPath)
         let script = plan.batchScript(slurm: settings, executable: settings.executable ?? Self.currentExecutable(),
-                                      throttle: settings.throttle ?? plan.entries.count)
+                                      throttle: settings.throttle ?? plan.arraySize)
         try Data(script.utf8).write(to: URL(fileURLWithPath: plan.scriptPath), options: .atomic)
         let id = try commands.submit(script: plan.scriptPath, workingDirectory: plan.jobDirectory)
         try Data((id + "\n").utf8).write(to: URL(fileURLWithPath: plan.idPath), options: .atomic)

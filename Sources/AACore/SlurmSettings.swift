@@ -20,6 +20,8 @@ public struct SlurmSettings: Sendable, Equatable, Codable {
     public var runnerMemoryMB: Int = 256
     /// At most this many array tasks of one submission run at once (`%N`); nil: the job's `-n`.
     public var throttle: Int?
+    /// Trials one array task runs one after the other (fewer, longer array tasks for short trials).
+    public var batchSize = 1
     /// Extra `sbatch` options, one per entry (`--qos=high`, `--constraint=ssd`).
     public var extraOptions: [String] = []
     /// Seconds between two looks at `squeue` and the trial folders.

@@ -4,7 +4,7 @@ import Foundation
 /// `<job>/.aa-slurm/submit-<N>.json` for the nodes, next to its batch script `submit-<N>.sh`
 /// and, once Slurm accepted it, its array job id in `submit-<N>.id`.
 public struct SlurmSubmission: Sendable, Codable, Equatable {
-    /// The trial one array task runs (its index is its position in `entries`).
+    /// One trial of the submission; array task `i` runs entries `i × batchSize ..< (i + 1) × batchSize`.
     public struct Entry: Sendable, Codable, Equatable {
         public var taskDirectory: String
         public var taskName: String
@@ -24,7 +24,22 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
     public var forceBuild: Bool
     public var cpus: Int
     public var memoryMB: Int
+    /// Trials one array task runs, one after the other.
+    public var batchSize: Int
     public var entries: [Entry]
+
+    /// How many array tasks the submission has.
+    public var arraySize: Int { (entries.count + batchSize - 1) / max(1, batchSize) }
+
+    /// The array task that runs entry `entry`.
+    public func arrayIndex(ofEntry entry: Int) -> Int { entry / max(1, batchSize) }
+
+    /// The entries (by position) array task `index` runs; empty for an index outside the array.
+    public func entryIndices(ofArrayIndex index: Int) -> Range<Int> {
+        let start = index * max(1, batchSize)
+        guard index >= 0, start < entries.count else { return 0..<0 }
+        return start..<min(entries.count, start + max(1, batchSize))
+    }
 
     /// The folder of a job's submissions.
     public static func directory(jobDirectory: String) -> String { jobDirectory + "/.aa-slurm" }
@@ -57,12 +72,12 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
     }
 
     /// The batch script: `#SBATCH` lines for the array and its resources, then the node-side
-    /// `aa run-trial` of this array task's entry.
+    /// `aa run-trial` of this array task's entries.
     public func batchScript(slurm: SlurmSettings, executable: String, throttle: Int) -> String {
         let logs = Self.directory(jobDirectory: jobDirectory) + "/submit-\(number)"
         var options = [
             "--job-name=" + Self.jobName(jobID: jobID, number: number),
-            "--array=0-\(entries.count - 1)%\(max(1, throttle))",
+            "--array=0-\(arraySize - 1)%\(max(1, throttle))",
             "--output=" + logs + "/%a.out",
             "--ntasks=1",
             "--cpus-per-task=\(cpus)",

@@ -3,11 +3,11 @@ import AASandbox
 import ArgumentParser
 import Foundation
 
-/// The entry point of a Slurm array task (`--executor slurm`): runs one trial of a submission on this node.
+/// The entry point of a Slurm array task (`--executor slurm`): runs its trials of a submission on this node.
 struct RunTrialCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-trial",
-        abstract: "Run one trial of a Slurm submission (the array task's side of aa run --executor slurm).",
+        abstract: "Run an array task's trials of a Slurm submission (the array task's side of aa run --executor slurm).",
         shouldDisplay: false
     )
 
@@ -24,17 +24,18 @@ struct RunTrialCommand: AsyncParsableCommand {
         let plan = self.plan
         let index = self.index
         do {
-            let outcome = try await runCancellable {
-                try await SlurmArrayTask.run(planPath: plan, index: index, runtime: runtime, logger: cliLogger)
-            }
-            switch outcome {
-            case .finished(let reward, let exception):
-                print("trial \(index) of \(plan): reward \(reward)" + (exception.map { ", \($0)" } ?? ""))
-            case .alreadyFinished:
-                print("trial \(index) of \(plan) had finished before; nothing ran")
+            try await runCancellable {
+                try await SlurmArrayTask.run(planPath: plan, index: index, runtime: runtime, logger: cliLogger) { entry, outcome in
+                    switch outcome {
+                    case .finished(let reward, let exception):
+                        print("trial \(entry.trialName): reward \(reward)" + (exception.map { ", \($0)" } ?? ""))
+                    case .alreadyFinished:
+                        print("trial \(entry.trialName) had finished before; nothing ran")
+                    }
+                }
             }
         } catch is CancellationError {
-            printError("aa: trial \(index) of \(plan) cancelled")
+            printError("aa: array task \(index) of \(plan) cancelled")
             throw ExitCode(130)
         } catch {
             printError("aa: \(error)")

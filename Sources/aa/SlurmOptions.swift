@@ -26,6 +26,9 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("slurm-throttle"), help: "Array tasks of one submission running at once (%N; default: -n).")
     var throttle: Int?
 
+    @Option(name: .customLong("slurm-batch"), help: "Trials one array task runs one after the other (for short trials).")
+    var batchSize = 1
+
     @Option(name: .customLong("slurm-option"), help: ArgumentHelp("Extra sbatch option, e.g. --slurm-option=--qos=high (repeatable).", valueName: "option"))
     var extraOptions: [String] = []
 
@@ -37,6 +40,7 @@ struct SlurmOptions: ParsableArguments {
 
     func validate() throws {
         guard memoryMB >= 4 else { throw ValidationError("--slurm-mem must be at least 4 (MB)") }
+        guard batchSize >= 1 else { throw ValidationError("--slurm-batch must be at least 1") }
         if let t = throttle, t < 1 { throw ValidationError("--slurm-throttle must be at least 1") }
         guard pollInterval > 0 else { throw ValidationError("--slurm-poll-interval must be positive") }
         guard maxResubmissions >= 0 else { throw ValidationError("--slurm-max-resubmissions must not be negative") }
@@ -54,6 +58,7 @@ struct SlurmOptions: ParsableArguments {
         s.time = time
         s.defaultMemoryMB = memoryMB
         s.throttle = throttle ?? concurrency
+        s.batchSize = batchSize
         s.extraOptions = extraOptions
         s.pollInterval = pollInterval
         s.maxResubmissions = maxResubmissions

@@ -2,10 +2,10 @@
 import Testing
 
 @Suite struct SlurmSubmissionTests {
-    func submission(entries: Int) -> SlurmSubmission {
+    func submission(entries: Int, batch: Int = 1) -> SlurmSubmission {
         SlurmSubmission(
             number: 3, jobID: "j1", jobDirectory: "/shared/jobs/it's", agentName: "oracle", agentOptions: .init(),
-            settings: TrialSettings(), imageMap: nil, cacheDirectory: nil, forceBuild: false, cpus: 2, memoryMB: 1280,
+            settings: TrialSettings(), imageMap: nil, cacheDirectory: nil, forceBuild: false, cpus: 2, memoryMB: 1280, batchSize: batch,
             entries: (0..<entries).map { .init(taskDirectory: "/t/\($0)", taskName: "t\($0)", attempt: 0, trialName: "t\($0)__x", taskChecksum: "") })
     }
 
@@ -27,6 +27,16 @@ import Testing
         #expect(directives.contains("--time=1:00:00"))
         #expect(directives.last == "--qos=high")
         #expect(script.hasSuffix("exec '/opt/aa/bin/aa' run-trial '/shared/jobs/it'\\''s/.aa-slurm/submit-3.json' --index \"$SLURM_ARRAY_TASK_ID\"\n"))
+    }
+
+    @Test func batchesSplitTheEntriesOverFewerArrayTasks() {
+        let plan = submission(entries: 7, batch: 3)
+        #expect(plan.arraySize == 3)
+        #expect(plan.entryIndices(ofArrayIndex: 0) == 0..<3)
+        #expect(plan.entryIndices(ofArrayIndex: 2) == 6..<7)
+        #expect(plan.entryIndices(ofArrayIndex: 3).isEmpty)
+        #expect((0..<7).map(plan.arrayIndex(ofEntry:)) == [0, 0, 0, 1, 1, 1, 2])
+        #expect(plan.batchScript(slurm: SlurmSettings(), executable: "/aa", throttle: 8).contains("#SBATCH --array=0-2%8\n"))
     }
 
     @Test func jobNamesCarryTheJobAndTheSubmission() {
