@@ -32,14 +32,18 @@ trap cleanup EXIT
 run() {  # executor job → wall seconds
   local start end
   start=$(date +%s.%N)
-  "$aa" run -p examples/tasks/hello-file -k "$trials" -n "$concurrency" -o "$work/jobs" --job-name "$2" -q \
-    --executor "$1" --slurm-poll-interval "$poll" --slurm-batch "$batch" --slurm-mem 256 >"$work/$2.out" 2>&1
+  if ! "$aa" run -p examples/tasks/hello-file -k "$trials" -n "$concurrency" -o "$work/jobs" --job-name "$2" -q \
+    --executor "$1" --slurm-poll-interval "$poll" --slurm-batch "$batch" --slurm-mem 256 >"$work/$2.out" 2>&1; then
+    echo "slurm-overhead: the $1 run failed:" >&2
+    cat "$work/$2.out" >&2
+    return 1
+  fi
   end=$(date +%s.%N)
   echo "$end - $start" | bc -l
 }
 
-local_wall=$(run local local)
-slurm_wall=$(run slurm slurm)
+local_wall=$(run local local) || exit 1
+slurm_wall=$(run slurm slurm) || exit 1
 
 python3 - "$work/jobs" "$trials" "$concurrency" "$poll" "$local_wall" "$slurm_wall" "$batch" <<'PY'
 import json, sys, datetime, os
