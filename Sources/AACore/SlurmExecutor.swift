@@ -107,6 +107,13 @@ struct SlurmExecutor {
             }
             for var f in flying.values.sorted(by: { $0.trialName < $1.trialName }) {
                 let dir = c.jobDir + "/" + f.trialName
+                let queued = live["\(SlurmSubmission.jobName(jobID: c.jobID, number: f.submission))#\(f.index)"]
+                // A task still waiting for a node has no result yet: no look at the shared filesystem.
+                if queued?.state == "PENDING" {
+                    f.missingSince = nil
+                    flying[f.trialName] = f
+                    continue
+                }
                 if let record = try? JSONFile.read(TrialResultRecord.self, from: dir + "/result.json") {
                     flying[f.trialName] = nil
                     if !f.announced { events(.trialStarted(task: f.task, trialName: f.trialName)) }
@@ -134,8 +141,7 @@ struct SlurmExecutor {
                     results.writeIfDue()
                     continue
                 }
-                let name = SlurmSubmission.jobName(jobID: c.jobID, number: f.submission)
-                if let queued = live["\(name)#\(f.index)"] {
+                if let queued {
                     f.missingSince = nil
                     if queued.state == "RUNNING", !f.announced, FileManager.default.fileExists(atPath: dir) {
                         f.announced = true
@@ -155,7 +161,8 @@ struct SlurmExecutor {
                 flying[f.trialName] = nil
                 let key = "\(f.task)#\(f.attempt)"
                 lost[key, default: 0] += 1
-                let what = "array task \(f.arrayJobID)_\(f.index) (trial \(f.trialName)) ended without a result (\(state ?? "state unknown"))"
+                let what = "array task \(f.arrayJobID)_\(f.index) (trial \(f.trialName)) ended without a result (\(state ?? "state unknown"); "
+                    + "its output: .aa-slurm/submit-\(f.submission)/\(f.index).out)"
                 if f.announced { events(.retrying(task: f.task, failure: "Slurm \(state ?? "task lost")")) }
                 if lost[key, default: 0] > settings.maxResubmissions {
                     c.log.write("\(what); lost \(lost[key] ?? 0) times, more than \(settings.maxResubmissions): it stays pending")

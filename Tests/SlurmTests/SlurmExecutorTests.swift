@@ -118,6 +118,16 @@ struct SlurmExecutorTests {
         #expect(trialFolders("slurm").values.allSatisfy { $0.count == 1 })
     }
 
+    @Test func aBatchRunsSeveralTrialsInOneArrayTask() throws {
+        let suite = try slowSuite(seconds: 0)
+        let r = try runAA(runArguments(suite: suite, job: "batch") + ["--slurm-batch", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(jobLog("batch").contains("submitted 2 trials as Slurm array job"))
+        #expect(jobLog("batch").contains("of 1 tasks"))
+        #expect(try jobResult("batch").trialResults.map(\.reward) == [1, 1])
+        #expect(trialFolders("batch").mapValues(\.count) == ["hello-file": 1, "slow-hello": 1])
+    }
+
     @Test func killedControllerIsResumedByAdoptingItsArrays() throws {
         let suite = try slowSuite(seconds: 8)
         let args = runArguments(suite: suite, job: "resume")
@@ -166,7 +176,7 @@ struct SlurmExecutorTests {
         let host = try Shell.run("/bin/hostname", ["-s"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let down = try cluster.client("scontrol", ["update", "NodeName=\(host)", "State=DOWN", "Reason=aa-test"])
         #expect(down.status == 0, "\(down.stderr)")
-        #expect(Shell.wait(timeout: 60) { jobLog("node").contains("ended without a result (NODE_FAIL); submitted again") })
+        #expect(Shell.wait(timeout: 60) { jobLog("node").contains("ended without a result (NODE_FAIL; its output: ") })
         _ = try TestCluster.start(in: cluster.directory)
         #expect(run.wait() == 0)
         let result = try jobResult("node")
