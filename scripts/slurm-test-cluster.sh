@@ -6,7 +6,8 @@
 #                                             SLURM_CONF to use once the node is idle
 #   scripts/slurm-test-cluster.sh stop DIR    stops the daemons started in DIR by their pids
 #
-# Needs root. Ports 26817/26818 (override with AA_SLURM_PORT_BASE) avoid clashing with a cluster on the machine.
+# Needs root. Everything talks over 127.0.0.1 (the host name need not resolve); ports 26817/26818 (override
+# with AA_SLURM_PORT_BASE) avoid clashing with a cluster on the machine.
 set -euo pipefail
 
 cmd=${1:?usage: slurm-test-cluster.sh start|stop DIR}
@@ -65,7 +66,7 @@ fi
 
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=aatest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmctldPort=$base
 SlurmdPort=$((base + 1))
@@ -87,7 +88,7 @@ ReturnToService=2
 SlurmdTimeout=10
 KillWait=5
 MinJobAge=600
-NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
