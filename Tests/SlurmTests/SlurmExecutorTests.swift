@@ -116,6 +116,9 @@ struct SlurmExecutorTests {
         #expect(viaSlurm.finishedAt != nil)
         #expect(jobLog("slurm").contains("as Slurm array job"))
         #expect(trialFolders("slurm").values.allSatisfy { $0.count == 1 })
+        let analyze = try runAA(["analyze", "\(work)/jobs/slurm"])
+        #expect(analyze.status == 0, "\(analyze.stderr)")
+        #expect(analyze.stdout.contains("Trials: 13, failed: 0"))
     }
 
     @Test func aBatchRunsSeveralTrialsInOneArrayTask() throws {
