@@ -100,9 +100,13 @@ public struct JobRunner: Sendable {
         // Array tasks an earlier controller submitted to Slurm that are still queued or running are
         // adopted: followed, not run again.
         var adopted: [SlurmExecutor.InFlight] = []
-        if case .slurm = spec.executor, resumed {
-            adopted = try SlurmExecutor.adoptable(jobID: jobID, jobDirectory: jobDir, slots: try ledger.slots(job: spec.jobName),
-                                                  commands: SlurmCommands())
+        if resumed {
+            if case .slurm = spec.executor {
+                adopted = try SlurmExecutor.adoptable(jobID: jobID, jobDirectory: jobDir, slots: try ledger.slots(job: spec.jobName),
+                                                      commands: SlurmCommands())
+            } else {
+                try SlurmExecutor.refuseLocalResume(job: spec.jobName, jobID: jobID, jobDirectory: jobDir, commands: SlurmCommands())
+            }
         }
         let adoptedNames = Set(adopted.map(\.trialName))
         // A slot a crash left running either finished (its result.json, written atomically and last, is

@@ -43,6 +43,14 @@ struct SlurmExecutor {
         return Array(adopted.values)
     }
 
+    /// Throws when a job submitted to Slurm still has array tasks queued or running: resuming it with the
+    /// local scheduler would run their trials a second time.
+    static func refuseLocalResume(job: String, jobID: String, jobDirectory: String, commands: SlurmCommands) throws {
+        guard FileManager.default.fileExists(atPath: SlurmSubmission.directory(jobDirectory: jobDirectory)),
+              let live = try? commands.queue(namePrefix: SlurmSubmission.namePrefix(jobID: jobID)), !live.isEmpty else { return }
+        throw JobError("job \(job) has \(live.count) Slurm array tasks still queued or running; resume it with --executor slurm, or scancel them first")
+    }
+
     /// Runs `pending` (and follows `adopted`) until every slot is done, the job is cancelled, or a slot
     /// was lost more often than `maxResubmissions` (it then stays pending for a later resume).
     func run(pending: [Ledger.Slot], adopted: [InFlight], tasks: [String: TaskDefinition], context c: JobRunner.SlotContext,

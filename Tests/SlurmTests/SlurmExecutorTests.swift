@@ -140,6 +140,9 @@ struct SlurmExecutorTests {
         #expect(first.wait() == 128 + SIGKILL)
         #expect(try queueState(slow) == "RUNNING")
         let submissions = jobLog("resume").components(separatedBy: "as Slurm array job").count - 1
+        let local = try runAA(runArguments(suite: suite, job: "resume", executor: "local"))
+        #expect(local.status != 0)
+        #expect(local.stderr.contains("still queued or running; resume it with --executor slurm"))
 
         let second = try runAA(args)
         #expect(second.status == 0, "\(second.stderr)")
