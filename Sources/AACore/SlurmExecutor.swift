@@ -85,7 +85,8 @@ struct SlurmExecutor {
                         number: nextNumber, jobID: c.jobID, jobDirectory: c.jobDir, agentName: c.spec.agentName,
                         agentOptions: c.spec.agentOptions, settings: c.spec.settings, imageMap: settings.imageMap,
                         cacheDirectory: settings.cacheDirectory, forceBuild: settings.forceBuild,
-                        cpus: group.cpus, memoryMB: group.memoryMB, batchSize: max(1, settings.batchSize), entries: entries)
+                        cpus: group.cpus, memoryMB: group.memoryMB, batchSize: max(1, settings.batchSize),
+                        minutes: group.minutes.map { $0 * max(1, settings.batchSize) }, entries: entries)
                     nextNumber += 1
                     do {
                         let id = try submit(plan)
@@ -250,15 +251,16 @@ struct SlurmExecutor {
 
     /// Pending slots grouped by the resources their task asks for (one array per group).
     private func groups(_ slots: [(task: String, attempt: Int)], tasks: [String: TaskDefinition], trial: TrialSettings)
-        -> [(cpus: Int, memoryMB: Int, slots: [(task: String, attempt: Int)])] {
-        var out: [String: (cpus: Int, memoryMB: Int, slots: [(task: String, attempt: Int)])] = [:]
+        -> [(cpus: Int, memoryMB: Int, minutes: Int?, slots: [(task: String, attempt: Int)])] {
+        var out: [String: (cpus: Int, memoryMB: Int, minutes: Int?, slots: [(task: String, attempt: Int)])] = [:]
         var order: [String] = []
         for slot in slots {
             guard let task = tasks[slot.task] else { continue }
             let r = resources(task, trial: trial)
-            let key = "\(r.cpus)/\(r.memoryMB)"
+            let minutes = settings.time == nil ? Self.minutes(task, trial: trial) : nil
+            let key = "\(r.cpus)/\(r.memoryMB)/\(minutes ?? 0)"
             if out[key] == nil {
-                out[key] = (r.cpus, r.memoryMB, [])
+                out[key] = (r.cpus, r.memoryMB, minutes, [])
                 order.append(key)
             }
             out[key]?.slots.append(slot)
@@ -273,6 +275,14 @@ struct SlurmExecutor {
         let cpus = Int((trial.overrideCPUs ?? env.cpus ?? 1).rounded(.up))
         let memory = trial.overrideMemoryMB ?? env.memoryMB ?? settings.defaultMemoryMB
         return (max(1, cpus), memory + settings.runnerMemoryMB)
+    }
+
+    /// A trial's time limit in whole minutes: the environment build, agent and verifier timeouts with the
+    /// job's multipliers, plus 5 minutes for the runner; nil when the agent has no timeout.
+    static func minutes(_ task: TaskDefinition, trial: TrialSettings) -> Int? {
+        guard let agent = trial.agentTimeout(task.config) else { return nil }
+        let seconds = task.config.environment.buildTimeoutSec * trial.buildMultiplier + agent + trial.verifierTimeout(task.config)
+        return Int((seconds / 60).rounded(.up)) + 5
     }
 
     /// This process's executable, which the nodes run as `aa run-trial`.

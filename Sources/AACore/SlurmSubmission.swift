@@ -26,6 +26,8 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
     public var memoryMB: Int
     /// Trials one array task runs, one after the other.
     public var batchSize: Int
+    /// The array tasks' time limit in minutes when `--slurm-time` is not given (from the tasks' timeouts).
+    public var minutes: Int?
     public var entries: [Entry]
 
     /// How many array tasks the submission has.
@@ -87,7 +89,11 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
         ]
         if let p = slurm.partition { options.append("--partition=" + p) }
         if let a = slurm.account { options.append("--account=" + a) }
-        if let t = slurm.time { options.append("--time=" + t) }
+        if let t = slurm.time {
+            options.append("--time=" + t)
+        } else if let m = minutes {
+            options.append("--time=\(m)")
+        }
         options += slurm.extraOptions
         var script = "#!/bin/sh\n"
         for o in options { script += "#SBATCH " + o + "\n" }

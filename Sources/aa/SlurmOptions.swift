@@ -17,7 +17,7 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("slurm-account"), help: "Slurm account charged for the trials.")
     var account: String?
 
-    @Option(name: .customLong("slurm-time"), help: "Time limit of one trial's array task (sbatch --time, e.g. 30 or 1:00:00).")
+    @Option(name: .customLong("slurm-time"), help: "Time limit of one array task (sbatch --time, e.g. 30 or 1:00:00; default: from the task's timeouts).")
     var time: String?
 
     @Option(name: .customLong("slurm-mem"), help: "Memory (MB) of a trial whose task sets no memory_mb.")

@@ -5,7 +5,7 @@ import Testing
     func submission(entries: Int, batch: Int = 1) -> SlurmSubmission {
         SlurmSubmission(
             number: 3, jobID: "j1", jobDirectory: "/shared/jobs/it's", agentName: "oracle", agentOptions: .init(),
-            settings: TrialSettings(), imageMap: nil, cacheDirectory: nil, forceBuild: false, cpus: 2, memoryMB: 1280, batchSize: batch,
+            settings: TrialSettings(), imageMap: nil, cacheDirectory: nil, forceBuild: false, cpus: 2, memoryMB: 1280, batchSize: batch, minutes: 17,
             entries: (0..<entries).map { .init(taskDirectory: "/t/\($0)", taskName: "t\($0)", attempt: 0, trialName: "t\($0)__x", taskChecksum: "") })
     }
 
@@ -26,6 +26,8 @@ import Testing
         #expect(directives.contains("--account=lab"))
         #expect(directives.contains("--time=1:00:00"))
         #expect(directives.last == "--qos=high")
+        #expect(!directives.contains("--time=17"))
+        #expect(submission(entries: 1).batchScript(slurm: SlurmSettings(), executable: "/aa", throttle: 1).contains("#SBATCH --time=17\n"))
         #expect(script.hasSuffix("exec '/opt/aa/bin/aa' run-trial '/shared/jobs/it'\\''s/.aa-slurm/submit-3.json' --index \"$SLURM_ARRAY_TASK_ID\"\n"))
     }
 
@@ -37,6 +39,15 @@ import Testing
         #expect(plan.entryIndices(ofArrayIndex: 3).isEmpty)
         #expect((0..<7).map(plan.arrayIndex(ofEntry:)) == [0, 0, 0, 1, 1, 1, 2])
         #expect(plan.batchScript(slurm: SlurmSettings(), executable: "/aa", throttle: 8).contains("#SBATCH --array=0-2%8\n"))
+    }
+
+    @Test func timeLimitCoversBuildAgentAndVerifierWithTheMultipliers() throws {
+        let task = try TaskDefinition.load(directory: TestCluster.repository + "/examples/tasks/hello-file")
+        var settings = TrialSettings()
+        // hello-file: build 600 s (default), agent 120 s, verifier 60 s.
+        #expect(SlurmExecutor.minutes(task, trial: settings) == 13 + 5)
+        settings.timeoutMultiplier = 2
+        #expect(SlurmExecutor.minutes(task, trial: settings) == 26 + 5)
     }
 
     @Test func jobNamesCarryTheJobAndTheSubmission() {
