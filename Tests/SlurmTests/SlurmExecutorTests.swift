@@ -6,7 +6,7 @@ import Testing
 
 /// `aa run --executor slurm` against a real single-node Slurm cluster (slurmctld, slurmd, munged).
 @Suite(.serialized, .enabled(if: geteuid() == 0, "the cluster's daemons and the sandboxes need root"))
-struct SlurmExecutorTests {
+final class SlurmExecutorTests {
     let cluster: TestCluster
     let work: String
     static let bundled = TestCluster.repository + "/examples/tasks"
@@ -16,6 +16,8 @@ struct SlurmExecutorTests {
         work = FileManager.default.temporaryDirectory.appendingPathComponent("aa-slurm-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: work) }
 
     /// A suite of `hello-file` and `slow-hello`, a copy whose oracle takes `seconds` before it answers,
     /// so that its array task is surely running when a test interrupts the job.

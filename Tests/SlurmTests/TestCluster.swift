@@ -40,7 +40,9 @@ let sharedCluster: Result<TestCluster, any Error> = {
     do {
         let conf = try TestCluster.start(in: dir)
         atexit {
-            if case .success(let cluster) = sharedCluster { _ = try? Shell.run(TestCluster.script, ["stop", cluster.directory]) }
+            guard case .success(let cluster) = sharedCluster else { return }
+            _ = try? Shell.run(TestCluster.script, ["stop", cluster.directory])
+            try? FileManager.default.removeItem(atPath: cluster.directory)
         }
         return .success(TestCluster(directory: dir, configuration: conf))
     } catch {
