@@ -46,6 +46,9 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A cluster that is not running starts with no jobs of an earlier one (a test process that crashed).
+if ! running "$dir/slurmctld.pid"; then rm -rf "$dir/ctld" "$dir/spool"; fi
 mkdir -p "$dir"/{ctld,spool,munge}
 dir=$(cd "$dir" && pwd)
 base=${AA_SLURM_PORT_BASE:-26817}
@@ -59,7 +62,7 @@ if [ ! -s "$dir/munge/munge.key" ]; then
 fi
 chmod 700 "$dir/munge"
 chmod 400 "$dir/munge/munge.key"
-if ! { [ -s "$dir/munged.pid" ] && kill -0 "$(cat "$dir/munged.pid")" 2>/dev/null; }; then
+if ! running "$dir/munged.pid"; then
   /usr/sbin/munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
     --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/munge.seed" </dev/null >/dev/null 2>&1
 fi
@@ -93,7 +96,6 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
 export SLURM_CONF=$dir/slurm.conf
-running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # The daemons get no stdio of ours, so a caller reading this script's output sees it end.
 running "$dir/slurmctld.pid" || /usr/sbin/slurmctld -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
 running "$dir/slurmd.pid" || /usr/sbin/slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1

@@ -69,11 +69,6 @@ public struct SlurmCommands: Sendable {
         _ = try run("scancel", arrayJobIDs)
     }
 
-    /// Cancels single array tasks.
-    public func cancel(arrayJobID: String, index: Int) throws(SlurmCommandError) {
-        _ = try run("scancel", ["\(arrayJobID)_\(index)"])
-    }
-
     private func run(_ tool: String, _ arguments: [String]) throws(SlurmCommandError) -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// The controller of `--executor slurm`: submits a job's pending slots as Slurm job arrays (one array
-/// task per trial or per batch of trials, one array per distinct resource request), follows them through `squeue` and the
-/// trial folders, and keeps the ledger exactly as the local scheduler does. An array task that ends
+/// task per trial or per batch of trials, one array per distinct resource request), follows them through
+/// `squeue` and the trial folders, and keeps the ledger exactly as the local scheduler does. An array task that ends
 /// without a result goes back to pending and is submitted again under a new trial name; a retryable
 /// failure is resubmitted the same way; cancellation runs `scancel` and waits for the tasks to end.
 struct SlurmExecutor {
@@ -66,41 +66,7 @@ struct SlurmExecutor {
 
         while !Task.isCancelled {
             if !queue.isEmpty {
-                for group in groups(queue, tasks: tasks, trial: c.spec.settings) {
-                    var entries: [SlurmSubmission.Entry] = []
-                    for slot in group.slots {
-                        guard let task = tasks[slot.task] else { continue }
-                        let name = JobRunner.trialName(task)
-                        let checksum = checksums[task.name] ?? TaskChecksum.of(task.directory)
-                        checksums[task.name] = checksum
-                        do { try c.ledger.start(job: c.spec.jobName, task: slot.task, attempt: slot.attempt, trialName: name) } catch {
-                            c.log.write("ledger: \(error)")
-                            continue
-                        }
-                        entries.append(.init(taskDirectory: task.directory, taskName: task.name, attempt: slot.attempt,
-                                             trialName: name, taskChecksum: checksum))
-                    }
-                    guard !entries.isEmpty else { continue }
-                    let plan = SlurmSubmission(
-                        number: nextNumber, jobID: c.jobID, jobDirectory: c.jobDir, agentName: c.spec.agentName,
-                        agentOptions: c.spec.agentOptions, settings: c.spec.settings, imageMap: settings.imageMap,
-                        cacheDirectory: settings.cacheDirectory, forceBuild: settings.forceBuild,
-                        cpus: group.cpus, memoryMB: group.memoryMB, batchSize: max(1, settings.batchSize),
-                        minutes: group.minutes.map { $0 * max(1, settings.batchSize) }, entries: entries)
-                    nextNumber += 1
-                    do {
-                        let id = try submit(plan)
-                        c.log.write("submitted \(entries.count) trials as Slurm array job \(id) of \(plan.arraySize) tasks (\(group.cpus) CPUs, \(group.memoryMB) MB each)")
-                        for (i, e) in entries.enumerated() {
-                            flying[e.trialName] = InFlight(task: e.taskName, attempt: e.attempt, trialName: e.trialName,
-                                                           submission: plan.number, index: plan.arrayIndex(ofEntry: i), arrayJobID: id)
-                        }
-                    } catch {
-                        c.log.write("submission \(plan.number) failed: \(error); its trials stay pending")
-                        logger.error("aa: Slurm submission failed: \(error)")
-                        for e in entries { try? c.ledger.reset(job: c.spec.jobName, task: e.taskName, attempt: e.attempt) }
-                    }
-                }
+                for f in submit(queue, tasks: tasks, context: c, nextNumber: &nextNumber, checksums: &checksums) { flying[f.trialName] = f }
                 queue = []
             }
             if flying.isEmpty { break }
@@ -132,7 +98,7 @@ struct SlurmExecutor {
                         retries[key, default: 0] += 1
                         c.log.write("trial \(f.trialName) failed with \(failure.exceptionType); retry \(retries[key] ?? 0) of \(c.spec.maxRetries)")
                         events(.retrying(task: f.task, failure: failure.exceptionType))
-                        requeue(f, context: c, queue: &queue, countRetry: true)
+                        requeue(f, context: c, queue: &queue)
                         continue
                     }
                     do {
@@ -181,16 +147,59 @@ struct SlurmExecutor {
                     continue
                 }
                 c.log.write("\(what); submitted again")
-                requeue(f, context: c, queue: &queue, countRetry: true)
+                requeue(f, context: c, queue: &queue)
             }
         }
         if Task.isCancelled { await cancel(Array(flying.values), context: c, results: &results, done: &done, total: total, events: events) }
     }
 
-    /// Puts a slot back into the submission queue; its folder goes.
-    private func requeue(_ f: InFlight, context c: JobRunner.SlotContext, queue: inout [(task: String, attempt: Int)], countRetry: Bool) {
+    /// Submits queued slots, one array per resource group, after marking them running under new trial
+    /// names; a submission Slurm refuses leaves its slots pending. Returns what is now in flight.
+    private func submit(_ queue: [(task: String, attempt: Int)], tasks: [String: TaskDefinition], context c: JobRunner.SlotContext,
+                        nextNumber: inout Int, checksums: inout [String: String]) -> [InFlight] {
+        var submitted: [InFlight] = []
+        for group in groups(queue, tasks: tasks, trial: c.spec.settings) {
+            var entries: [SlurmSubmission.Entry] = []
+            for slot in group.slots {
+                guard let task = tasks[slot.task] else { continue }
+                let name = JobRunner.trialName(task)
+                let checksum = checksums[task.name] ?? TaskChecksum.of(task.directory)
+                checksums[task.name] = checksum
+                do { try c.ledger.start(job: c.spec.jobName, task: slot.task, attempt: slot.attempt, trialName: name) } catch {
+                    c.log.write("ledger: \(error)")
+                    continue
+                }
+                entries.append(.init(taskDirectory: task.directory, taskName: task.name, attempt: slot.attempt,
+                                     trialName: name, taskChecksum: checksum))
+            }
+            guard !entries.isEmpty else { continue }
+            let plan = SlurmSubmission(
+                number: nextNumber, jobID: c.jobID, jobDirectory: c.jobDir, agentName: c.spec.agentName,
+                agentOptions: c.spec.agentOptions, settings: c.spec.settings, imageMap: settings.imageMap,
+                cacheDirectory: settings.cacheDirectory, forceBuild: settings.forceBuild,
+                cpus: group.cpus, memoryMB: group.memoryMB, batchSize: max(1, settings.batchSize),
+                minutes: group.minutes.map { $0 * max(1, settings.batchSize) }, entries: entries)
+            nextNumber += 1
+            do {
+                let id = try submitPlan(plan)
+                c.log.write("submitted \(entries.count) trials as Slurm array job \(id) of \(plan.arraySize) tasks (\(group.cpus) CPUs, \(group.memoryMB) MB each)")
+                for (i, e) in entries.enumerated() {
+                    submitted.append(InFlight(task: e.taskName, attempt: e.attempt, trialName: e.trialName,
+                                              submission: plan.number, index: plan.arrayIndex(ofEntry: i), arrayJobID: id))
+                }
+            } catch {
+                c.log.write("submission \(plan.number) failed: \(error); its trials stay pending")
+                logger.error("aa: Slurm submission failed: \(error)")
+                for e in entries { try? c.ledger.reset(job: c.spec.jobName, task: e.taskName, attempt: e.attempt) }
+            }
+        }
+        return submitted
+    }
+
+    /// Puts a slot back into the submission queue, counting a retry; its folder goes.
+    private func requeue(_ f: InFlight, context c: JobRunner.SlotContext, queue: inout [(task: String, attempt: Int)]) {
         try? FileTree.remove(c.jobDir + "/" + f.trialName)
-        if countRetry { try? c.ledger.retried(job: c.spec.jobName, task: f.task, attempt: f.attempt) }
+        try? c.ledger.retried(job: c.spec.jobName, task: f.task, attempt: f.attempt)
         try? c.ledger.reset(job: c.spec.jobName, task: f.task, attempt: f.attempt)
         queue.append((f.task, f.attempt))
     }
@@ -237,7 +246,7 @@ struct SlurmExecutor {
     }
 
     /// Writes the plan and batch script of a submission and submits it; returns the array job id.
-    private func submit(_ plan: SlurmSubmission) throws -> String {
+    private func submitPlan(_ plan: SlurmSubmission) throws -> String {
         let dir = SlurmSubmission.directory(jobDirectory: plan.jobDirectory)
         try FileManager.default.createDirectory(atPath: dir + "/submit-\(plan.number)", withIntermediateDirectories: true)
         try JSONFile.write(plan, to: plan.planPath)

@@ -3,8 +3,8 @@ import Glibc
 import TestSupport
 
 /// The single-node Slurm cluster of this test process: started on first use by
-/// scripts/slurm-test-cluster.sh (which installs slurm-wlm and munge when missing) in a temporary
-/// folder, and stopped by its daemons' pids when the process exits.
+/// scripts/slurm-test-cluster.sh (which installs slurm-wlm and munge when missing) in a folder under
+/// the temporary directory, and stopped by its daemons' pids when the process exits.
 struct TestCluster: Sendable {
     let directory: String
     let configuration: String
@@ -35,8 +35,9 @@ struct TestCluster: Sendable {
 }
 
 /// The cluster, started once for the whole test process (Swift initialises globals once, thread-safely).
+/// Its folder is fixed, so daemons a crashed test process left behind are taken over and then stopped.
 let sharedCluster: Result<TestCluster, any Error> = {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aa-slurm-\(getpid())").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aa-slurm-test-cluster").path
     do {
         let conf = try TestCluster.start(in: dir)
         atexit {
