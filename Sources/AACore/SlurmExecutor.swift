@@ -151,6 +151,23 @@ struct SlurmExecutor {
             }
         }
         if Task.isCancelled { await cancel(Array(flying.values), context: c, results: &results, done: &done, total: total, events: events) }
+        removeAbandonedFolders(context: c)
+    }
+
+    /// Removes trial folders the job's submissions named but the ledger no longer does: a lost array task
+    /// whose process went on (a node cut off rather than dead) may have recreated its folder after the
+    /// controller removed it; it is not a trial of the job.
+    private func removeAbandonedFolders(context c: JobRunner.SlotContext) {
+        guard let slots = try? c.ledger.slots(job: c.spec.jobName) else { return }
+        let current = Set(slots.compactMap(\.trialName))
+        for plan in SlurmSubmission.existing(jobDirectory: c.jobDir).values {
+            for entry in plan.entries where !current.contains(entry.trialName) {
+                let dir = c.jobDir + "/" + entry.trialName
+                guard FileManager.default.fileExists(atPath: dir) else { continue }
+                try? FileTree.remove(dir)
+                c.log.write("removed \(entry.trialName), the folder of a trial that was submitted again")
+            }
+        }
     }
 
     /// Submits queued slots, one array per resource group, after marking them running under new trial

@@ -185,11 +185,17 @@ final class SlurmExecutorTests {
         let down = try cluster.client("scontrol", ["update", "NodeName=\(host)", "State=DOWN", "Reason=aa-test"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(Shell.wait(timeout: 60) { jobLog("node").contains("ended without a result (NODE_FAIL; its output: ") })
+        // A cut-off node's process may still write into the lost trial's folder: the job must not keep it.
+        let lostLine = try #require(jobLog("node").split(separator: "\n").first { $0.contains("(NODE_FAIL;") })
+        let lostTrial = try #require(lostLine.split(separator: " ").first { $0.hasPrefix("hello-file__") || $0.hasPrefix("slow-hello__") })
+            .trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+        try FileManager.default.createDirectory(atPath: "\(work)/jobs/node/\(lostTrial)/agent", withIntermediateDirectories: true)
         _ = try TestCluster.start(in: cluster.directory)
         #expect(run.wait() == 0)
         let result = try jobResult("node")
         #expect(result.trialResults.map(\.reward) == [1, 1])
         #expect(result.stats.nRetries >= 1)
         #expect(trialFolders("node").mapValues(\.count) == ["hello-file": 1, "slow-hello": 1])
+        #expect(!FileManager.default.fileExists(atPath: "\(work)/jobs/node/\(lostTrial)"))
     }
 }
