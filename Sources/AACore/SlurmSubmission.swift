@@ -44,7 +44,8 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
     }
 
     /// The folder of a job's submissions.
-    public static func directory(jobDirectory: String) -> String { jobDirectory + "/.aa-slurm" }
+    public static func directory(jobDirectory: String) -> String { jobDirectory + "/" + folderName }
+    static let folderName = ".aa-slurm"
 
     /// The Slurm job name of a submission; the controller finds its array tasks in `squeue` by it.
     public static func jobName(jobID: String, number: Int) -> String { namePrefix(jobID: jobID) + String(number) }
@@ -76,11 +77,11 @@ public struct SlurmSubmission: Sendable, Codable, Equatable {
     /// The batch script: `#SBATCH` lines for the array and its resources, then the node-side
     /// `aa run-trial` of this array task's entries.
     public func batchScript(slurm: SlurmSettings, executable: String, throttle: Int) -> String {
-        let logs = Self.directory(jobDirectory: jobDirectory) + "/submit-\(number)"
         var options = [
             "--job-name=" + Self.jobName(jobID: jobID, number: number),
             "--array=0-\(arraySize - 1)%\(max(1, throttle))",
-            "--output=" + logs + "/%a.out",
+            // Relative to the job folder (sbatch --chdir), so a path with spaces needs no quoting here.
+            "--output=\(Self.folderName)/submit-\(number)/%a.out",
             "--ntasks=1",
             "--cpus-per-task=\(cpus)",
             "--mem=\(memoryMB)M",

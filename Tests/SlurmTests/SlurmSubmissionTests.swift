@@ -18,6 +18,7 @@ import Testing
         let script = submission(entries: 5).batchScript(slurm: slurm, executable: "/opt/aa/bin/aa", throttle: 2)
         let directives = script.split(separator: "\n").filter { $0.hasPrefix("#SBATCH ") }.map { String($0.dropFirst(8)) }
         #expect(directives.contains("--job-name=aa-j1-3"))
+        #expect(directives.contains("--output=.aa-slurm/submit-3/%a.out"))
         #expect(directives.contains("--array=0-4%2"))
         #expect(directives.contains("--cpus-per-task=2"))
         #expect(directives.contains("--mem=1280M"))
