@@ -11,6 +11,9 @@ struct SlurmExecutor {
     let commands = SlurmCommands()
     let logger: Logger
 
+    /// A slot of the job: its task and attempt.
+    typealias SlotRef = (task: String, attempt: Int)
+
     /// A slot whose array task is queued or running.
     struct InFlight: Sendable {
         var task: String
@@ -172,7 +175,7 @@ struct SlurmExecutor {
 
     /// Submits queued slots, one array per resource group, after marking them running under new trial
     /// names; a submission Slurm refuses leaves its slots pending. Returns what is now in flight.
-    private func submit(_ queue: [(task: String, attempt: Int)], tasks: [String: TaskDefinition], context c: JobRunner.SlotContext,
+    private func submit(_ queue: [SlotRef], tasks: [String: TaskDefinition], context c: JobRunner.SlotContext,
                         nextNumber: inout Int, checksums: inout [String: String]) -> [InFlight] {
         var submitted: [InFlight] = []
         for group in groups(queue, tasks: tasks, trial: c.spec.settings) {
@@ -214,7 +217,7 @@ struct SlurmExecutor {
     }
 
     /// Puts a slot back into the submission queue, counting a retry; its folder goes.
-    private func requeue(_ f: InFlight, context c: JobRunner.SlotContext, queue: inout [(task: String, attempt: Int)]) {
+    private func requeue(_ f: InFlight, context c: JobRunner.SlotContext, queue: inout [SlotRef]) {
         try? FileTree.remove(c.jobDir + "/" + f.trialName)
         try? c.ledger.retried(job: c.spec.jobName, task: f.task, attempt: f.attempt)
         try? c.ledger.reset(job: c.spec.jobName, task: f.task, attempt: f.attempt)
@@ -275,10 +278,10 @@ struct SlurmExecutor {
         return id
     }
 
-    /// Pending slots grouped by the resources their task asks for (one array per group).
-    private func groups(_ slots: [(task: String, attempt: Int)], tasks: [String: TaskDefinition], trial: TrialSettings)
-        -> [(cpus: Int, memoryMB: Int, minutes: Int?, slots: [(task: String, attempt: Int)])] {
-        var out: [String: (cpus: Int, memoryMB: Int, minutes: Int?, slots: [(task: String, attempt: Int)])] = [:]
+    /// Pending slots grouped by the resources and time limit their task asks for (one array per group).
+    private func groups(_ slots: [SlotRef], tasks: [String: TaskDefinition], trial: TrialSettings)
+        -> [(cpus: Int, memoryMB: Int, minutes: Int?, slots: [SlotRef])] {
+        var out: [String: (cpus: Int, memoryMB: Int, minutes: Int?, slots: [SlotRef])] = [:]
         var order: [String] = []
         for slot in slots {
             guard let task = tasks[slot.task] else { continue }
