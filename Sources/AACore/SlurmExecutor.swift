@@ -270,6 +270,10 @@ struct SlurmExecutor {
         let dir = SlurmSubmission.directory(jobDirectory: plan.jobDirectory)
         try FileManager.default.createDirectory(atPath: dir + "/submit-\(plan.number)", withIntermediateDirectories: true)
         try JSONFile.write(plan, to: plan.planPath)
+        // The plan carries the agent's options (--ae values may be keys): only the submitting user reads it.
+        guard chmod(plan.planPath, 0o600) == 0 else {
+            throw JobError("chmod \(plan.planPath): \(String(cString: strerror(errno)))")
+        }
         let script = plan.batchScript(slurm: settings, executable: settings.executable ?? Self.currentExecutable(),
                                       throttle: settings.throttle ?? plan.arraySize)
         try Data(script.utf8).write(to: URL(fileURLWithPath: plan.scriptPath), options: .atomic)

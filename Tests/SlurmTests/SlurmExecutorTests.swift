@@ -129,6 +129,8 @@ final class SlurmExecutorTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(jobLog("batch").contains("submitted 2 trials as Slurm array job"))
         #expect(jobLog("batch").contains("of 1 tasks"))
+        let plan = try FileManager.default.attributesOfItem(atPath: "\(work)/jobs/batch/.aa-slurm/submit-1.json")
+        #expect((plan[.posixPermissions] as? Int) == 0o600)
         #expect(try jobResult("batch").trialResults.map(\.reward) == [1, 1])
         #expect(trialFolders("batch").mapValues(\.count) == ["hello-file": 1, "slow-hello": 1])
     }
