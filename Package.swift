@@ -106,6 +106,7 @@ let package = Package(
         // Helpers the CLI-level test targets share (running the built executables).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox", "TestSupport"]),
+        .testTarget(name: "SlurmTests", dependencies: ["aa", "AACore", "TestSupport"]),
         .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -18,6 +18,9 @@ apt_packages=(
   git
   gcc
   make
+  # A real one-node Slurm cluster for the SlurmTests (scripts/slurm-test-cluster.sh starts it).
+  slurm-wlm
+  munge
 )
 
 missing=()

@@ -97,9 +97,21 @@ public struct JobRunner: Sendable {
         defer { log.close() }
         log.write(resumed ? "resuming job \(spec.jobName)" : "job \(spec.jobName) starts: \(spec.tasks.count) tasks × \(spec.attempts) attempts, agent \(spec.agentName)")
 
+        // Array tasks an earlier controller submitted to Slurm that are still queued or running are
+        // adopted: followed, not run again.
+        var adopted: [SlurmExecutor.InFlight] = []
+        if resumed {
+            if case .slurm = spec.executor {
+                adopted = try SlurmExecutor.adoptable(jobID: jobID, jobDirectory: jobDir, slots: try ledger.slots(job: spec.jobName),
+                                                      commands: SlurmCommands())
+            } else {
+                try SlurmExecutor.refuseLocalResume(job: spec.jobName, jobID: jobID, jobDirectory: jobDir, commands: SlurmCommands())
+            }
+        }
+        let adoptedNames = Set(adopted.map(\.trialName))
         // A slot a crash left running either finished (its result.json, written atomically and last, is
         // there and needs no retry): keep it; or it has a partial folder: remove it and run it again.
-        for slot in try ledger.slots(job: spec.jobName) where slot.status == .running {
+        for slot in try ledger.slots(job: spec.jobName) where slot.status == .running && !adoptedNames.contains(slot.trialName ?? "") {
             if let name = slot.trialName,
                let record = try? JSONFile.read(TrialResultRecord.self, from: jobDir + "/" + name + "/result.json"),
                record.exceptionInfo.map({ !spec.shouldRetry(TrialFailure.Kind(rawValue: $0.exceptionType)) }) ?? true {
@@ -113,7 +125,7 @@ public struct JobRunner: Sendable {
             try ledger.reset(job: spec.jobName, task: slot.task, attempt: slot.attempt)
             log.write("trial \(slot.trialName ?? "?") of \(slot.task) was interrupted; it runs again")
         }
-        try? FileTree.remove(jobDir + "/.aa-stage")
+        if adopted.isEmpty { try? FileTree.remove(jobDir + "/.aa-stage") }
         let slots = try ledger.slots(job: spec.jobName)
         let pending = slots.filter { $0.status == .pending }
         let total = slots.count
@@ -125,6 +137,27 @@ public struct JobRunner: Sendable {
         var done = total - pending.count
         events(.started(jobDirectory: jobDir, total: total, alreadyDone: done,
                         alreadyPassed: results.records.values.filter { $0.reward >= 1 }.count, resumed: resumed))
+        switch spec.executor {
+        case .local:
+            await runLocally(pending, tasks: tasksByName, context: context, results: &results, done: &done, total: total, events: events)
+        case .slurm(let settings):
+            await SlurmExecutor(settings: settings, logger: logger)
+                .run(pending: pending, adopted: adopted, tasks: tasksByName, context: context, results: &results,
+                     done: &done, total: total, events: events)
+        }
+        try? FileTree.remove(jobDir + "/.aa-stage")
+        let remaining = try ledger.slots(job: spec.jobName).contains { $0.status != .done }
+        let cancelled = Task.isCancelled || remaining
+        if !cancelled { try ledger.finishJob(spec.jobName) }
+        let result = try results.write(finished: !cancelled)
+        log.write(cancelled ? "stopped; run the same command again to resume" : "job finished")
+        return JobOutcome(result: result, jobDirectory: jobDir, cancelled: cancelled)
+    }
+
+    /// The local scheduler: at most `-n` slots run at once in this process.
+    private func runLocally(_ pending: [Ledger.Slot], tasks tasksByName: [String: TaskDefinition], context: SlotContext,
+                            results: inout JobResults, done: inout Int, total: Int, events: @escaping @Sendable (JobEvent) -> Void) async {
+        let spec = context.spec
         await withTaskGroup(of: TrialResultRecord?.self) { group in
             var queue = pending[...]
             var running = 0
@@ -144,13 +177,6 @@ public struct JobRunner: Sendable {
                 }
             }
         }
-        try? FileTree.remove(jobDir + "/.aa-stage")
-        let remaining = try ledger.slots(job: spec.jobName).contains { $0.status != .done }
-        let cancelled = Task.isCancelled || remaining
-        if !cancelled { try ledger.finishJob(spec.jobName) }
-        let result = try results.write(finished: !cancelled)
-        log.write(cancelled ? "stopped; run the same command again to resume" : "job finished")
-        return JobOutcome(result: result, jobDirectory: jobDir, cancelled: cancelled)
     }
 
     struct SlotContext: Sendable {

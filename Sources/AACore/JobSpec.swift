@@ -20,11 +20,14 @@ public struct JobSpec: Sendable {
     public var includeNames: [String]
     public var excludeNames: [String]
     public var taskLimit: Int?
+    /// Where the trials run: the local scheduler (default) or Slurm job arrays.
+    public var executor: JobExecutor
 
     public init(jobName: String, jobsDirectory: String, datasetPath: String, tasks: [TaskDefinition], agentName: String,
                 agentOptions: AgentRegistry.Options = .init(), attempts: Int = 1, concurrency: Int = 4, maxRetries: Int = 0,
                 retryInclude: Set<TrialFailure.Kind>? = nil, retryExclude: Set<TrialFailure.Kind> = TrialFailure.Kind.notRetriedByDefault,
-                settings: TrialSettings = .init(), includeNames: [String] = [], excludeNames: [String] = [], taskLimit: Int? = nil) {
+                settings: TrialSettings = .init(), includeNames: [String] = [], excludeNames: [String] = [], taskLimit: Int? = nil,
+                executor: JobExecutor = .local) {
         self.jobName = jobName
         self.jobsDirectory = jobsDirectory
         self.datasetPath = datasetPath
@@ -40,6 +43,7 @@ public struct JobSpec: Sendable {
         self.includeNames = includeNames
         self.excludeNames = excludeNames
         self.taskLimit = taskLimit
+        self.executor = executor
     }
 
     /// Harbor's task selection: include globs, then exclude globs, then the first `limit`.

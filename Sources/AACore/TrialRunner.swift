@@ -126,6 +126,12 @@ public struct TrialRunner: Sendable {
         trace.close()
         if trace.writeFailures > 0 { log.write("\(trace.writeFailures) trace events could not be written") }
         log.write("finished: reward \(record.verifierResult?.rewards.map { "\($0)" } ?? "none")")
+        // A trial stopped meanwhile (Ctrl-C, scancel) may have failed only because its sandbox was killed
+        // with it: that is no result.
+        if Task.isCancelled {
+            log.write("cancelled")
+            throw CancellationError()
+        }
         try JSONFile.write(record, to: dir + "/result.json")
         return record
     }

@@ -9,7 +9,7 @@ struct AACommand: AsyncParsableCommand {
         version: AutoAgent.version,
         subcommands: [
             RunCommand.self, TasksCommand.self, AnalyzeCommand.self, TemplatesCommand.self,
-            OptimizeCommand.self, ReportCommand.self,
+            OptimizeCommand.self, ReportCommand.self, RunTrialCommand.self,
         ]
     )
 }

@@ -104,6 +104,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var environment: EnvironmentOptions
 
+    @OptionGroup(title: "Slurm") var slurm: SlurmOptions
+
     mutating func validate() throws {
         guard nConcurrent >= 1 else { throw ValidationError("--n-concurrent must be at least 1") }
         guard nAttempts >= 1 else { throw ValidationError("--n-attempts must be at least 1") }
@@ -155,7 +157,8 @@ struct RunCommand: AsyncParsableCommand {
             agentName: agent, agentOptions: options, attempts: nAttempts, concurrency: nConcurrent, maxRetries: maxRetries,
             retryInclude: retryInclude.isEmpty ? nil : Set(retryInclude.map(TrialFailure.Kind.init(rawValue:))),
             retryExclude: retryExclude.isEmpty ? TrialFailure.Kind.notRetriedByDefault : Set(retryExclude.map(TrialFailure.Kind.init(rawValue:))),
-            settings: settings, includeNames: includeTaskName, excludeNames: excludeTaskName, taskLimit: nTasks)
+            settings: settings, includeNames: includeTaskName, excludeNames: excludeTaskName, taskLimit: nTasks,
+            executor: slurm.jobExecutor(concurrency: nConcurrent, environment: environment))
         let runtime: SandboxRuntime
         do { runtime = try openRuntime() } catch { throw ExitCode(125) }
         defer { runtime.shutdown() }
