@@ -69,7 +69,6 @@ public final class Sandbox: Sendable {
                 }
                 spawner.appliedLimits.withLock { $0 = spec.limits }
             }
-            try await spawner.waitAttached()
             created = try await spawner.create(createMessage(spec, runtime: runtime, bpf: bpf))
         } catch {
             runtime.releaseSpawner(spawner)
