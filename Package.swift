@@ -99,7 +99,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             // A whole-process launch pays the start-up: no dynamic Swift runtime or Foundation to load.
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections"])]
+            // Release only: test bundles link this target's objects and need the dynamic runtime.
+            linkerSettings: [.unsafeFlags(
+                ["-static-stdlib", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections"],
+                .when(configuration: .release))]
         ),
 
         .testTarget(name: "AASandboxTests", dependencies: ["AASandbox", "CSeccomp", "aa-sandbox-init"]),

@@ -46,8 +46,8 @@ final class Spawner: Sendable {
         }
     }
 
-    /// - Parameter base: the host base whose directories the spawner attaches id-mapped.
-    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?, base: HostBase) throws(SandboxError) {
+    /// - Parameter mounts: the host directories the spawner attaches id-mapped, and where.
+    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?, mounts: HostBase.Mounts) throws(SandboxError) {
         self.slot = slot
         var sv: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, aal_SOCK_SEQPACKET | aal_SOCK_CLOEXEC, 0, &sv) != 0 {
@@ -71,8 +71,8 @@ final class Spawner: Sendable {
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.directories.values.sorted() ?? []).map { "cgroup:" + $0 }
-            + base.attachPoints.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
-            + ["sysfs:" + base.slotSysfs, "empty:" + base.maskSource] + HostBase.maskedSysPaths.map { "sysmask:" + $0 }
+            + mounts.attachPoints.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
+            + ["sysfs:" + mounts.slotSysfs, "empty:" + mounts.maskSource] + HostBase.maskedSysPaths.map { "sysmask:" + $0 }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]
