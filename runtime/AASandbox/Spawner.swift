@@ -114,6 +114,9 @@ final class Spawner: Sendable {
             do throws(SystemCallError) {
                 try channel.withLock { ch throws(SystemCallError) in try ch?.send(message) }
             } catch {
+                // The spawner is gone: the reactor reads what it said last (why it could not start,
+                // say) and then answers every pending request.
+                if error.errno == .brokenPipe || error.errno == .connectionReset { return }
                 if let c = state.withLock({ $0.pending.removeValue(forKey: id) }) {
                     c.resume(throwing: SandboxError(.internalError, error))
                 }
