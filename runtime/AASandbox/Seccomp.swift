@@ -5,11 +5,11 @@ import SystemPackage
 
 /// Compiles a seccomp policy into the classic BPF programs that every sandboxed process gets.
 ///
-/// The default policy is two stacked programs, small so that the kernel compiles them quickly: an
-/// allowlist (`SeccompAllowlist`) that answers EPERM for known but forbidden syscalls and ENOSYS for
-/// syscalls newer than it knows and for clone3 (so that libc falls back to clone, whose flags are
-/// checked), and kills the process on any non-native ABI; and an argument guard against
-/// AF_ALG/AF_VSOCK sockets and terminal input injection.
+/// The default policy is one small program (`SeccompAllowlist`), so that the kernel compiles it
+/// quickly for every sandbox: an allowlist that answers EPERM for known but forbidden syscalls and
+/// ENOSYS for syscalls newer than it knows and for clone3 (so that libc falls back to clone, whose
+/// flags are checked), refuses AF_ALG/AF_VSOCK sockets and terminal input injection, and kills the
+/// process on any non-native ABI. A profile file is compiled with libseccomp.
 enum Seccomp {
     static let afALG: UInt64 = 38
     static let afVSOCK: UInt64 = 40
@@ -38,10 +38,7 @@ enum Seccomp {
         case .disabled:
             return []
         case .default:
-            let guardProgram = try build(defaultAction: allow) { rules throws(SandboxError) in
-                try argumentGuardRules(&rules)
-            }
-            return [try SeccompAllowlist.program(), guardProgram]
+            return [try SeccompAllowlist.program()]
         case .profile(let path):
             let profile = try SeccompProfileFile.load(path)
             return [try build(defaultAction: profile.defaultAction) { rules throws(SandboxError) in
@@ -72,18 +69,6 @@ enum Seccomp {
             guard let nr = number(name) else { return } // not a syscall on this architecture
             try add(action, nr, conditions, what: name)
         }
-    }
-
-    static func masked32(_ arg: UInt32, _ value: UInt64) -> scmp_arg_cmp {
-        scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: 0xffff_ffff, datum_b: value)
-    }
-
-    /// EPERM for AF_ALG and AF_VSOCK sockets and for terminal input injection, compared on the low
-    /// 32 bits as the kernel reads these int arguments (so high garbage bits cannot slip past).
-    static func argumentGuardRules(_ rules: inout Rules) throws(SandboxError) {
-        let eperm = errnoAction(EPERM)
-        for family in [afALG, afVSOCK] { try rules.add(eperm, "socket", [masked32(0, family)]) }
-        for request in [tiocsti, tioclinux] { try rules.add(eperm, "ioctl", [masked32(1, request)]) }
     }
 
     private static func build(defaultAction: UInt32, _ body: (inout Rules) throws(SandboxError) -> Void) throws(SandboxError) -> [UInt8] {

@@ -1,8 +1,8 @@
 import CSeccomp
 import Glibc
 
-/// The default policy's allowlist as one small classic BPF program, written directly instead of
-/// through libseccomp: the syscall numbers up to the highest known one fall into runs that share an
+/// The default policy as one small classic BPF program, written directly instead of through
+/// libseccomp: the syscall numbers up to the highest known one fall into runs that share an
 /// action, and a binary search over the runs' boundaries picks the run. The kernel converts,
 /// JIT-compiles and caches the program for every sandbox, so its size is paid on every launch (418
 /// instructions from libseccomp's tree, about 150 this way).
@@ -11,12 +11,14 @@ import Glibc
 /// with libseccomp); numbers above the highest
 /// known syscall answer ENOSYS (as runc does for syscalls newer than its profile), and so does
 /// clone3 (libc then falls back to clone, whose flags a filter can see); clone without namespace
-/// flags and personality with one of Docker's values are allowed; the allowed list is allowed;
-/// everything else answers EPERM.
+/// flags and personality with one of Docker's values are allowed, and so are socket and ioctl but
+/// for AF_ALG/AF_VSOCK sockets and terminal input injection (TIOCSTI, TIOCLINUX), compared on the low
+/// 32 bits as the kernel reads these int arguments; the allowed list is allowed; everything else
+/// answers EPERM.
 enum SeccompAllowlist {
     /// What one syscall number gets.
     enum Leaf: Equatable {
-        case allow, eperm, enosys, clone, personality
+        case allow, eperm, enosys, clone, personality, socket, ioctl
     }
 
     static let auditArchX8664: UInt32 = 0xC000_003E
@@ -61,8 +63,7 @@ enum SeccompAllowlist {
             if let nr = number(name) { leaves[nr] = .allow }
         }
         for (_, nr) in SeccompProfileData.allowedByNumber { leaves[nr] = .allow }
-        // socket and ioctl arguments are checked by the argument guard.
-        for (name, leaf) in [("clone3", Leaf.enosys), ("clone", .clone), ("socket", .allow), ("ioctl", .allow), ("personality", .personality)] {
+        for (name, leaf) in [("clone3", Leaf.enosys), ("clone", .clone), ("socket", .socket), ("ioctl", .ioctl), ("personality", .personality)] {
             guard let nr = number(name) else {
                 throw SandboxError(.seccompFailed, step: "seccomp_syscall_resolve_name", detail: name)
             }
@@ -110,8 +111,22 @@ enum SeccompAllowlist {
             }
             out.ret(Seccomp.errnoAction(EPERM))
             out.ret(Seccomp.allow)
+        case .socket:
+            refuse(&out, argumentOffset: 16, [Seccomp.afALG, Seccomp.afVSOCK]) // the address family
+        case .ioctl:
+            refuse(&out, argumentOffset: 24, [Seccomp.tiocsti, Seccomp.tioclinux]) // the request
         }
         return out
+    }
+
+    /// EPERM when the argument's low 32 bits are one of values, else allowed.
+    private static func refuse(_ out: inout Program, argumentOffset: UInt32, _ values: [UInt64]) {
+        out.load(offset: argumentOffset)
+        for (i, value) in values.enumerated() {
+            out.jump(BPF.jeq, UInt32(truncatingIfNeeded: value), ifTrue: UInt8(values.count - i), ifFalse: 0)
+        }
+        out.ret(Seccomp.allow)
+        out.ret(Seccomp.errnoAction(EPERM))
     }
 
     enum BPF {
