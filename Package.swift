@@ -97,7 +97,12 @@ let package = Package(
                 "AASandbox", "aa-sandbox-init",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // A whole-process launch pays the start-up: no dynamic Swift runtime or Foundation to load.
+            // Release only: test bundles link this target's objects and need the dynamic runtime.
+            linkerSettings: [.unsafeFlags(
+                ["-static-stdlib", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections"],
+                .when(configuration: .release))]
         ),
 
         .testTarget(name: "AASandboxTests", dependencies: ["AASandbox", "CSeccomp", "aa-sandbox-init"]),

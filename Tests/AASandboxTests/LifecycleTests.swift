@@ -1,4 +1,5 @@
 @testable import AASandbox
+import CAutoAgentLinux
 import Foundation
 import Glibc
 import Logging
@@ -49,6 +50,34 @@ import Testing
         for dir in slots { #expect(members(dir).count <= 1, "\(dir) still holds \(members(dir))") }
         runtime.shutdown()
         for dir in slots { #expect(!FileManager.default.fileExists(atPath: dir), "\(dir) outlived the runtime") }
+    }
+
+    @Test func spawnerJoinsItsSlotCgroupsItselfAndNamesAFailedJoin() async throws {
+        let runtime = TestRuntime.shared
+        let box = try await Sandbox.create(SandboxSpec(), runtime: runtime)
+        defer { Task { await box.destroy() } }
+        // The init was born in the slot's cgroups, next to the spawner that joined them.
+        let own = String(decoding: FileManager.default.contents(atPath: "/proc/\(box.initPID)/cgroup") ?? Data(), as: UTF8.self)
+        let paths = own.split(separator: "\n").compactMap { $0.split(separator: ":", maxSplits: 2).last.map(String.init) }
+        let slots = runtime.slotDirectories.filter { dir in paths.contains { $0.count > 1 && dir.hasSuffix($0) } }
+        #expect(!slots.isEmpty, "the init is in \(paths), the slots are \(runtime.slotDirectories)")
+        for dir in slots { #expect(members(dir).contains(box.initPID)) }
+        await box.destroy()
+
+        // A slot whose cgroup cannot be joined: the spawner says which step failed before it exits.
+        let state = try scratchDirectory("join")
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let missing = Cgroups.Group(directories: ["pids": state + "/no-such-cgroup"], version: .v1)
+        let spawner = try Spawner(
+            initBinary: runtime.initBinary, uidMap: "0 100000 65536\n", gidMap: "0 100000 65536\n", slot: missing,
+            mounts: try HostBase.Mounts(in: state))
+        defer { spawner.shutdown() }
+        do {
+            _ = try await spawner.create(WireMessage(AAL_M_CREATE))
+            Issue.record("a spawner outside its slot created a sandbox")
+        } catch let error as SandboxError {
+            #expect("\(error)".contains("join slot cgroup"), "\(error)")
+        }
     }
 
     @Test func runnerKilledWithSIGKILLLeavesNothing() async throws {

@@ -70,9 +70,6 @@ struct Cgroups: Sendable {
         let directories: [String: String]
         let version: Version
 
-        /// The cgroup.procs files the sandbox's init joins.
-        var procsFiles: [String] { directories.values.sorted().map { $0 + "/cgroup.procs" } }
-
         /// How many processes the kernel's OOM killer killed in the sandbox.
         func oomKills() -> Int {
             guard let dir = directories[version == .v2 ? "" : "memory"] else { return 0 }

@@ -25,18 +25,57 @@ struct HostBase: Sendable {
         ("/dev", 0o755), ("/boot", 0o755),
     ]
 
+    /// What the spawners need of the base, known without scanning /etc: the host directories and
+    /// the empty directories in the state folder where each spawner attaches its clones. These are
+    /// the same for every base, so spawners start while /etc is still being scanned.
+    struct Mounts: Sendable {
+        /// Host directories overlaid at the same path.
+        let directories: [String]
+        /// Merged-/usr links of the host's top level, as (target, link).
+        let links: [(String, String)]
+        /// Where each spawner attaches its read-only, id-mapped clone of each host directory and of
+        /// the empty directory (empty directories on the host; mount points in the spawners' mount
+        /// namespaces).
+        let attachPoints: [String: String]
+        /// The read-only empty directory bound over masked directories (inside spawners).
+        let maskSource: String
+        /// Where each spawner mounts its network's sysfs, masked (inside spawners).
+        let slotSysfs: String
+
+        /// Finds the host directories and makes the mount points in stateDirectory.
+        init(in stateDirectory: String) throws(SandboxError) {
+            var directories = HostBase.candidates.filter { HostBase.isDirectory($0) && !HostBase.isSymlink($0) }
+            var links: [(String, String)] = []
+            for link in HostBase.topLevelLinks {
+                if HostBase.isSymlink(link), let target = symlinkTarget(link) {
+                    links.append((target, link))
+                } else if HostBase.isDirectory(link) {
+                    directories.append(link)
+                }
+            }
+            let points = stateDirectory + "/mnt"
+            try HostBase.makeDirectory(points, mode: 0o755)
+            var attachPoints: [String: String] = [:]
+            for (i, dir) in directories.enumerated() {
+                try HostBase.makeDirectory(points + "/\(i)", mode: 0o755)
+                attachPoints[dir] = points + "/\(i)"
+            }
+            try HostBase.makeDirectory(stateDirectory + "/empty", mode: 0o000)
+            try HostBase.makeDirectory(points + "/empty", mode: 0o755)
+            try HostBase.makeDirectory(points + "/sys", mode: 0o555)
+            attachPoints[stateDirectory + "/empty"] = points + "/empty"
+            self.directories = directories
+            self.links = links
+            self.attachPoints = attachPoints
+            maskSource = points + "/empty"
+            slotSysfs = points + "/sys"
+        }
+    }
+
     /// The directory holding the skeleton and the mask.
     let root: String
-    /// Host directories overlaid at the same path.
-    let directories: [String]
-    /// Where each spawner attaches its read-only, id-mapped clone of each host directory (empty
-    /// directories on the host; mount points in the spawners' mount namespaces).
-    let attachPoints: [String: String]
-
-    /// The read-only empty directory bound over masked directories (inside spawners).
-    var maskSource: String { root + "/idmapped/empty" }
-    /// Where each spawner mounts its network's sysfs, masked (inside spawners).
-    var slotSysfs: String { root + "/sys" }
+    /// The host directories and the spawners' mount points.
+    let mounts: Mounts
     /// The skeleton directory (the root overlay's bottom layer).
     let skeleton: String
     /// Whiteouts of private /etc files, laid out relative to /etc.
@@ -47,19 +86,10 @@ struct HostBase: Sendable {
 
     /// Finds or builds the base for this host in stateDirectory, owned by `rootID` (the host id of
     /// root inside) so that it needs no id-mapping, and locks it for this runtime.
-    static func open(in stateDirectory: String, rootID: UInt32) throws(SandboxError) -> HostBase {
-        var directories = candidates.filter { isDirectory($0) && !isSymlink($0) }
-        var links: [(String, String)] = []
-        for link in topLevelLinks {
-            if isSymlink(link), let target = symlinkTarget(link) {
-                links.append((target, link))
-            } else if isDirectory(link) {
-                directories.append(link)
-            }
-        }
+    static func open(in stateDirectory: String, rootID: UInt32, mounts: Mounts) throws(SandboxError) -> HostBase {
         let hidden = privateFiles(under: "/etc")
-        var description = "v2 \(rootID)\n" + directories.joined(separator: "\n") + "\n"
-        for (target, link) in links { description += "\(link) -> \(target)\n" }
+        var description = "v3 \(rootID)\n" + mounts.directories.joined(separator: "\n") + "\n"
+        for (target, link) in mounts.links { description += "\(link) -> \(target)\n" }
         for file in hidden {
             var st = stat()
             let parent = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
@@ -71,19 +101,14 @@ struct HostBase: Sendable {
         let root = stateDirectory + "/base-" + String(hash, radix: 16)
         if !fileExists(root + "/ready") {
             let staging = root + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            try build(in: staging, rootID: rootID, directories: directories, links: links, hidden: hidden)
+            try build(in: staging, rootID: rootID, directories: mounts.directories, links: mounts.links, hidden: hidden)
             if rename(staging, root) != 0 { removeTree(staging) } // another runtime built it first
         }
         let lock = Glibc.open(root + "/ready", O_RDONLY | O_CLOEXEC)
         guard lock >= 0, flock(lock, LOCK_SH) == 0 else {
             throw SandboxError(.setupFailed, step: "flock", detail: root + "/ready", underlying: .init(rawValue: errno))
         }
-        var attachPoints: [String: String] = [:]
-        for (i, dir) in directories.enumerated() { attachPoints[dir] = root + "/idmapped/\(i)" }
-        attachPoints[root + "/empty"] = root + "/idmapped/empty"
-        return HostBase(
-            root: root, directories: directories, attachPoints: attachPoints, skeleton: root + "/skeleton",
-            etcMask: root + "/etc-mask", lockFD: lock)
+        return HostBase(root: root, mounts: mounts, skeleton: root + "/skeleton", etcMask: root + "/etc-mask", lockFD: lock)
     }
 
     /// Removes bases (and unfinished builds) in stateDirectory that no runtime holds.
@@ -128,13 +153,6 @@ struct HostBase: Sendable {
             }
         }
         chownTree(root, to: rootID)
-        // Mount points for the spawners' id-mapped clones, and an empty directory they attach
-        // read-only to mask /proc and /sys directories.
-        try makeDirectory(root + "/idmapped", mode: 0o755)
-        for i in directories.indices { try makeDirectory(root + "/idmapped/\(i)", mode: 0o755) }
-        try makeDirectory(root + "/empty", mode: 0o000)
-        try makeDirectory(root + "/idmapped/empty", mode: 0o755)
-        try makeDirectory(root + "/sys", mode: 0o555)
         let ready = Glibc.open(root + "/ready", O_WRONLY | O_CREAT | O_CLOEXEC, 0o444)
         if ready < 0 { throw SandboxError(.setupFailed, step: "open", detail: root + "/ready", underlying: .init(rawValue: errno)) }
         close(ready)
@@ -213,7 +231,7 @@ struct HostBase: Sendable {
         }
     }
 
-    private static func makeDirectory(_ path: String, mode: mode_t) throws(SandboxError) {
+    static func makeDirectory(_ path: String, mode: mode_t) throws(SandboxError) {
         if mkdir(path, mode) != 0 && errno != EEXIST {
             throw SandboxError(.setupFailed, step: "mkdir", detail: path, underlying: .init(rawValue: errno))
         }

@@ -51,7 +51,7 @@ public final class Sandbox: Sendable {
     public static func create(_ spec: SandboxSpec, runtime: SandboxRuntime? = nil) async throws -> Sandbox {
         try spec.validate()
         let runtime = try runtime ?? SandboxRuntime.shared()
-        let name = runtime.nextName()
+        let name = SandboxRuntime.nextName()
         let bpf = try runtime.seccompPrograms(spec.seccomp)
         if case .directory(let layer) = spec.writableLayer {
             try prepareWritableLayer(layer, keys: overlays(spec, runtime: runtime).map { HostBase.layerKey($0.0) }, runtime: runtime)
@@ -69,7 +69,6 @@ public final class Sandbox: Sendable {
                 }
                 spawner.appliedLimits.withLock { $0 = spec.limits }
             }
-            try await spawner.waitAttached()
             created = try await spawner.create(createMessage(spec, runtime: runtime, bpf: bpf))
         } catch {
             runtime.releaseSpawner(spawner)
@@ -157,11 +156,11 @@ public final class Sandbox: Sendable {
         if !spec.capabilities.isEmpty {
             m.add(AAL_K_CAPS, spec.capabilities.map { String($0.rawValue) }.joined(separator: ","))
         }
-        m.add(AAL_K_MASK_SOURCE, runtime.base.maskSource)
+        m.add(AAL_K_MASK_SOURCE, runtime.base.mounts.maskSource)
         if spec.network == .host {
             for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         } else {
-            m.add(AAL_K_SYSFS, runtime.base.slotSysfs) // the slot's sysfs comes masked
+            m.add(AAL_K_SYSFS, runtime.base.mounts.slotSysfs) // the slot's sysfs comes masked
             for path in HostBase.maskedPaths where !path.hasPrefix("/sys/") { m.add(AAL_K_MASK_PATH, path) }
         }
         for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
@@ -170,7 +169,8 @@ public final class Sandbox: Sendable {
     }
 
     /// The overlays of a spec: mount point inside and lower layers, top first, as (path, how):
-    /// "0" as it is, "1" id-mapped, "d" a clone the spawner already attached.
+    /// "0" as it is, "1" id-mapped, "d" by its path (a clone the spawner already attached, or a
+    /// directory of the runtime's host base).
     static func overlays(_ spec: SandboxSpec, runtime: SandboxRuntime) -> [(String, [(String, String)])] {
         func layerParts(_ key: String) -> [(String, String)] {
             spec.layers.map { $0 + "/" + key }.filter { HostBase.isDirectory($0) }.map { ($0, "0") }
@@ -180,11 +180,11 @@ public final class Sandbox: Sendable {
             return [("/", layerParts("root") + [(path, "1")])]
         case .host:
             let base = runtime.base
-            var result: [(String, [(String, String)])] = [("/", layerParts("root") + [(base.skeleton, "0")])]
-            for dir in base.directories {
+            var result: [(String, [(String, String)])] = [("/", layerParts("root") + [(base.skeleton, "d")])]
+            for dir in base.mounts.directories {
                 var lowers = layerParts(HostBase.layerKey(dir))
-                if dir == "/etc" { lowers.append((base.etcMask, "0")) }
-                lowers.append(base.attachPoints[dir].map { ($0, "d") } ?? (dir, "1"))
+                if dir == "/etc" { lowers.append((base.etcMask, "d")) }
+                lowers.append(base.mounts.attachPoints[dir].map { ($0, "d") } ?? (dir, "1"))
                 result.append((dir, lowers))
             }
             return result

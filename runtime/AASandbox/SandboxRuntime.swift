@@ -79,13 +79,27 @@ public final class SandboxRuntime: Sendable {
         if mkdir(configuration.stageDirectory, 0o700) != 0 && errno != EEXIST {
             throw SandboxError(.unsupported, step: "mkdir", detail: configuration.stageDirectory, underlying: .init(rawValue: errno))
         }
-        base = try HostBase.open(in: configuration.stateDirectory, rootID: configuration.idBase)
+        let mounts = try HostBase.Mounts(in: configuration.stateDirectory)
+        // The spawners set themselves up on other cores while this thread scans /etc for the base.
+        var started: [Spawner] = []
+        do throws(SandboxError) {
+            for _ in 0..<max(1, configuration.spawners) {
+                started.append(try Self.startSpawner(binary: binary, configuration: configuration, cgroups: cgroups, mounts: mounts))
+            }
+            base = try HostBase.open(in: configuration.stateDirectory, rootID: configuration.idBase, mounts: mounts)
+        } catch {
+            for spawner in started {
+                spawner.shutdown()
+                if let slot = spawner.slot { cgroups?.remove(slot) }
+            }
+            throw error
+        }
         HostBase.sweep(configuration.stateDirectory, keeping: base.root)
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         self.binary = binary
-        for _ in 0..<max(1, configuration.spawners) {
-            let spawner = try makeSpawner()
-            pool.withLock { $0.idle.append(spawner) }
+        pool.withLock { p in
+            p.idle = started
+            for spawner in started { p.all[ObjectIdentifier(spawner)] = spawner }
         }
         logger.debug("sandbox runtime ready", metadata: ["slots": "\(configuration.spawners)", "init": "\(binary)"])
     }
@@ -110,7 +124,7 @@ public final class SandboxRuntime: Sendable {
     /// to `hostID(forInside:)`).
     public func hostPath(inLayer layer: String, forInside path: String, rootfs: SandboxSpec.Rootfs) -> String {
         if case .host = rootfs {
-            for dir in base.directories.sorted(by: { $0.count > $1.count }) where path == dir || path.hasPrefix(dir + "/") {
+            for dir in base.mounts.directories.sorted(by: { $0.count > $1.count }) where path == dir || path.hasPrefix(dir + "/") {
                 return layer + "/" + HostBase.layerKey(dir) + path.dropFirst(dir.count)
             }
         }
@@ -130,8 +144,8 @@ public final class SandboxRuntime: Sendable {
         return program
     }
 
-    func nextName() -> String {
-        let n = Self.counter.withLock { c -> Int in
+    static func nextName() -> String {
+        let n = counter.withLock { c -> Int in
             c += 1
             return c
         }
@@ -139,17 +153,23 @@ public final class SandboxRuntime: Sendable {
     }
 
     private func makeSpawner() throws(SandboxError) -> Spawner {
+        let spawner = try Self.startSpawner(binary: binary, configuration: configuration, cgroups: cgroups, mounts: base.mounts)
+        pool.withLock { $0.all[ObjectIdentifier(spawner)] = spawner }
+        return spawner
+    }
+
+    /// Makes a slot's cgroups and starts its spawner there.
+    private static func startSpawner(
+        binary: String, configuration: Configuration, cgroups: Cgroups?, mounts: HostBase.Mounts
+    ) throws(SandboxError) -> Spawner {
         let slot = try cgroups?.create(name: nextName())
         let uidMap = "0 \(configuration.idBase) \(configuration.idCount)\n"
-        let spawner: Spawner
         do {
-            spawner = try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap, slot: slot, base: base)
+            return try Spawner(initBinary: binary, uidMap: uidMap, gidMap: uidMap, slot: slot, mounts: mounts)
         } catch {
             if let slot { cgroups?.remove(slot) }
             throw error
         }
-        pool.withLock { $0.all[ObjectIdentifier(spawner)] = spawner }
-        return spawner
     }
 
     /// The cgroup directories of this runtime's sandbox slots (each holds one spawner and, while

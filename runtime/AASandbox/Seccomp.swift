@@ -5,11 +5,11 @@ import SystemPackage
 
 /// Compiles a seccomp policy into the classic BPF programs that every sandboxed process gets.
 ///
-/// The default policy is two stacked programs, small so that the kernel compiles them quickly: an
-/// allowlist that answers EPERM for known but forbidden syscalls and ENOSYS for syscalls newer than
-/// it knows and for clone3 (so that libc falls back to clone, whose flags are checked), and kills the
-/// process on any non-native ABI; and an argument guard against AF_ALG/AF_VSOCK sockets and terminal
-/// input injection.
+/// The default policy is one small program (`SeccompAllowlist`), so that the kernel compiles it
+/// quickly for every sandbox: an allowlist that answers EPERM for known but forbidden syscalls and
+/// ENOSYS for syscalls newer than it knows and for clone3 (so that libc falls back to clone, whose
+/// flags are checked), refuses AF_ALG/AF_VSOCK sockets and terminal input injection, and kills the
+/// process on any non-native ABI. A profile file is compiled with libseccomp.
 enum Seccomp {
     static let afALG: UInt64 = 38
     static let afVSOCK: UInt64 = 40
@@ -38,38 +38,13 @@ enum Seccomp {
         case .disabled:
             return []
         case .default:
-            var maxKnown: Int32 = 0
-            let allowlist = try build(defaultAction: errnoAction(EPERM)) { rules throws(SandboxError) in
-                maxKnown = try allowlistRules(&rules)
-            }
-            let guardProgram = try build(defaultAction: allow) { rules throws(SandboxError) in
-                try argumentGuardRules(&rules)
-            }
-            return [enosysAbove(maxKnown, allowlist), guardProgram]
+            return [try SeccompAllowlist.program()]
         case .profile(let path):
             let profile = try SeccompProfileFile.load(path)
             return [try build(defaultAction: profile.defaultAction) { rules throws(SandboxError) in
                 try profile.apply(&rules)
             }]
         }
-    }
-
-    /// Prefixes a program with "x86-64 syscall numbers above maxKnown answer ENOSYS", the way runc
-    /// treats syscalls newer than its profile; everything else falls through to the program.
-    static func enosysAbove(_ maxKnown: Int32, _ program: [UInt8]) -> [UInt8] {
-        func insn(_ code: UInt16, _ jt: UInt8, _ jf: UInt8, _ k: UInt32) -> [UInt8] {
-            [UInt8(code & 0xff), UInt8(code >> 8), jt, jf, UInt8(k & 0xff), UInt8((k >> 8) & 0xff), UInt8((k >> 16) & 0xff), UInt8(k >> 24)]
-        }
-        let ldAbsW: UInt16 = 0x20, jeq: UInt16 = 0x15, jge: UInt16 = 0x35, jgt: UInt16 = 0x25, ret: UInt16 = 0x06
-        let auditArchX8664: UInt32 = 0xC000_003E
-        var prefix: [UInt8] = []
-        prefix += insn(ldAbsW, 0, 0, 4)                          // 0: A = arch
-        prefix += insn(jeq, 0, 4, auditArchX8664)                // 1: not x86-64 → 6
-        prefix += insn(ldAbsW, 0, 0, 0)                          // 2: A = nr
-        prefix += insn(jge, 2, 0, 0x4000_0000)                   // 3: x32 ABI → 6 (the program kills it)
-        prefix += insn(jgt, 0, 1, UInt32(maxKnown))              // 4: nr > maxKnown → 5, else 6
-        prefix += insn(ret, 0, 0, errnoAction(ENOSYS))           // 5
-        return prefix + program                                  // 6…
     }
 
     /// A libseccomp filter under construction.
@@ -94,40 +69,6 @@ enum Seccomp {
             guard let nr = number(name) else { return } // not a syscall on this architecture
             try add(action, nr, conditions, what: name)
         }
-    }
-
-    static func masked32(_ arg: UInt32, _ value: UInt64) -> scmp_arg_cmp {
-        scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: 0xffff_ffff, datum_b: value)
-    }
-
-    /// The allowlist; returns the highest syscall number it knows.
-    static func allowlistRules(_ rules: inout Rules) throws(SandboxError) -> Int32 {
-        var maxKnown: Int32 = 0
-        for name in SeccompProfileData.allowed + SeccompProfileData.denied {
-            if let nr = rules.number(name) { maxKnown = max(maxKnown, nr) }
-        }
-        for (_, nr) in SeccompProfileData.allowedByNumber + SeccompProfileData.deniedByNumber { maxKnown = max(maxKnown, nr) }
-        for name in SeccompProfileData.allowed { try rules.add(allow, name) }
-        for (name, nr) in SeccompProfileData.allowedByNumber { try rules.add(allow, nr, what: name) }
-        // clone3 answers ENOSYS so that libc falls back to clone, whose flags a filter can see.
-        try rules.add(errnoAction(ENOSYS), "clone3")
-        // clone: no namespace flags (anything else gets the default, EPERM).
-        let allNamespaces = namespaceFlags.reduce(0, |)
-        try rules.add(allow, "clone", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_MASKED_EQ, datum_a: allNamespaces, datum_b: 0)])
-        // socket and ioctl arguments are checked by the argument guard.
-        try rules.add(allow, "socket")
-        try rules.add(allow, "ioctl")
-        // personality: only the harmless values Docker allows.
-        for value in personalities { try rules.add(allow, "personality", [masked32(0, value)]) }
-        return maxKnown
-    }
-
-    /// EPERM for AF_ALG and AF_VSOCK sockets and for terminal input injection, compared on the low
-    /// 32 bits as the kernel reads these int arguments (so high garbage bits cannot slip past).
-    static func argumentGuardRules(_ rules: inout Rules) throws(SandboxError) {
-        let eperm = errnoAction(EPERM)
-        for family in [afALG, afVSOCK] { try rules.add(eperm, "socket", [masked32(0, family)]) }
-        for request in [tiocsti, tioclinux] { try rules.add(eperm, "ioctl", [masked32(1, request)]) }
     }
 
     private static func build(defaultAction: UInt32, _ body: (inout Rules) throws(SandboxError) -> Void) throws(SandboxError) -> [UInt8] {

@@ -8,9 +8,8 @@ import SystemPackage
 /// and namespaces gone). A slot hosts one sandbox at a time.
 final class Spawner: Sendable {
     private struct State {
-        /// nil until the spawner is in its slot's cgroups; then the outcome.
-        var attached: Result<Void, SandboxError>?
-        var attachWaiters: [CheckedContinuation<Void, any Error>] = []
+        /// Why the spawner could not set itself up (it exits after saying so).
+        var startFailure: SandboxError?
         var nextRequest = 1
         var pending: [Int: CheckedContinuation<WireMessage, any Error>] = [:]
         var reaped: Set<Int32> = []
@@ -47,8 +46,8 @@ final class Spawner: Sendable {
         }
     }
 
-    /// - Parameter base: the host base whose directories the spawner attaches id-mapped.
-    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?, base: HostBase) throws(SandboxError) {
+    /// - Parameter mounts: the host directories the spawner attaches id-mapped, and where.
+    init(initBinary: String, uidMap: String, gidMap: String, slot: Cgroups.Group?, mounts: HostBase.Mounts) throws(SandboxError) {
         self.slot = slot
         var sv: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, aal_SOCK_SEQPACKET | aal_SOCK_CLOEXEC, 0, &sv) != 0 {
@@ -71,9 +70,9 @@ final class Spawner: Sendable {
         posix_spawnattr_setsigdefault(&attr, &all)
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-        let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.procsFiles ?? []).map { "cgroup:" + $0 }
-            + base.attachPoints.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
-            + ["sysfs:" + base.slotSysfs, "empty:" + base.maskSource] + HostBase.maskedSysPaths.map { "sysmask:" + $0 }
+        let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.directories.values.sorted() ?? []).map { "cgroup:" + $0 }
+            + mounts.attachPoints.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
+            + ["sysfs:" + mounts.slotSysfs, "empty:" + mounts.maskSource] + HostBase.maskedSysPaths.map { "sysmask:" + $0 }
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]
@@ -91,89 +90,33 @@ final class Spawner: Sendable {
             throw SandboxError(.internalError, step: "epoll_ctl", detail: "spawner socket")
         }
         channel.withLock { $0 = ch }
-        attachInBackground()
-    }
-
-    /// Moves the spawner into its slot's cgroups on a thread of its own: on cgroup v1 a migration
-    /// waits for an RCU grace period, which overlaps with the spawner setting itself up.
-    private func attachInBackground() {
-        let files = slot?.procsFiles ?? []
-        if files.isEmpty {
-            state.withLock { $0.attached = .success(()) }
-            return
-        }
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { arg in
-            let spawner = Unmanaged<Spawner>.fromOpaque(arg!).takeRetainedValue()
-            spawner.attach()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 {
-            pthread_detach(thread)
-        } else {
-            box.release()
-            attach()
-        }
-    }
-
-    private func attach() {
-        var outcome: Result<Void, SandboxError> = .success(())
-        for file in slot?.procsFiles ?? [] {
-            do throws(SystemCallError) {
-                try writeSmallFile(file, String(pid))
-            } catch {
-                outcome = .failure(SandboxError(.cgroupFailed, error))
-                break
-            }
-        }
-        let waiters = state.withLock { s in
-            s.attached = outcome
-            defer { s.attachWaiters = [] }
-            return s.attachWaiters
-        }
-        for w in waiters {
-            switch outcome {
-            case .success: w.resume()
-            case .failure(let e): w.resume(throwing: e)
-            }
-        }
-    }
-
-    /// Returns once the spawner is in its slot's cgroups.
-    func waitAttached() async throws {
-        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { s -> Result<Void, SandboxError>? in
-                if s.attached == nil { s.attachWaiters.append(cont) }
-                return s.attached
-            }
-            switch outcome {
-            case .none: break
-            case .success: cont.resume()
-            case .failure(let e): cont.resume(throwing: e)
-            }
-        }
     }
 
     /// Sends a create request; returns the CREATED message (its fd is the init's control socket).
     func create(_ request: WireMessage) async throws -> WireMessage {
         var message = request
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<WireMessage, any Error>) in
-            let id: Int? = state.withLock { s in
-                if s.closed { return nil }
+            let reserved: Result<Int, SandboxError> = state.withLock { s in
+                if s.closed { return .failure(s.startFailure ?? SandboxError(.internalError, step: "spawner", detail: "the spawner process is gone")) }
                 let id = s.nextRequest
                 s.nextRequest += 1
                 s.pending[id] = cont
-                return id
+                return .success(id)
             }
-            guard let id else {
-                cont.resume(throwing: SandboxError(.internalError, step: "spawner", detail: "the spawner process is gone"))
+            let id: Int
+            switch reserved {
+            case .success(let n): id = n
+            case .failure(let e):
+                cont.resume(throwing: e)
                 return
             }
             message.add(AAL_K_REQ_ID, id)
             do throws(SystemCallError) {
                 try channel.withLock { ch throws(SystemCallError) in try ch?.send(message) }
             } catch {
+                // The spawner is gone: the reactor reads what it said last (why it could not start,
+                // say) and then answers every pending request.
+                if error.errno == .brokenPipe || error.errno == .connectionReset { return }
                 if let c = state.withLock({ $0.pending.removeValue(forKey: id) }) {
                     c.resume(throwing: SandboxError(.internalError, error))
                 }
@@ -199,16 +142,16 @@ final class Spawner: Sendable {
             guard let id = message.int(AAL_K_REQ_ID),
                   let cont = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
                 for fd in message.fds { close(fd) }
+                if message.int(AAL_K_REQ_ID) == 0 {
+                    state.withLock { $0.startFailure = Self.failure(message) }
+                }
                 return
             }
             if message.type == UInt16(AAL_M_CREATED.rawValue), message.fds.count == 1 {
                 cont.resume(returning: message)
             } else {
                 for fd in message.fds { close(fd) }
-                let code = message.int(AAL_K_ERRNO) ?? 0
-                cont.resume(throwing: SandboxError(
-                    .setupFailed, step: message.string(AAL_K_STEP) ?? "create", detail: message.string(AAL_K_DETAIL) ?? "",
-                    underlying: code == 0 ? nil : .init(rawValue: Int32(code))))
+                cont.resume(throwing: Self.failure(message))
             }
         case Int(AAL_M_REAPED.rawValue):
             guard let pid = message.int(AAL_K_PID).map({ Int32($0) }) else { return }
@@ -223,17 +166,25 @@ final class Spawner: Sendable {
         }
     }
 
+    /// The error a FAILED message describes.
+    private static func failure(_ message: WireMessage) -> SandboxError {
+        let code = message.int(AAL_K_ERRNO) ?? 0
+        return SandboxError(
+            .setupFailed, step: message.string(AAL_K_STEP) ?? "create", detail: message.string(AAL_K_DETAIL) ?? "",
+            underlying: code == 0 ? nil : .init(rawValue: Int32(code)))
+    }
+
     private func closed() {
-        let (pending, waiters) = state.withLock { s in
+        let (pending, waiters, failure) = state.withLock { s in
             s.closed = true
             let p = s.pending
             let w = s.reapWaiters
             s.pending = [:]
             s.reapWaiters = [:]
-            return (p, w)
+            return (p, w, s.startFailure)
         }
         for cont in pending.values {
-            cont.resume(throwing: SandboxError(.internalError, step: "spawner", detail: "the spawner process exited"))
+            cont.resume(throwing: failure ?? SandboxError(.internalError, step: "spawner", detail: "the spawner process exited"))
         }
         for list in waiters.values { for w in list { w.resume() } }
     }

@@ -101,7 +101,9 @@ final class ControlChannel: Sendable {
                 onMessage(msg)
                 return
             }
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            // A peer that exited with messages of ours unread makes the next read fail once with
+            // ECONNRESET, before what it sent: read on (level-triggered, so the reactor calls again).
+            if n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNRESET) { return }
             if n < 0 && errno == EMSGSIZE { return }
             closed.withLock { $0 = true }
             Reactor.shared.mute(fd: fdCopy)

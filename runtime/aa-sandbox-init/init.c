@@ -118,7 +118,10 @@ static void child_fail(int errfd, const char *step) {
 static int drop_bounding_set(uint64_t keep) {
     for (int cap = 0; cap <= 63; cap++) {
         if (keep & (1ULL << cap)) continue;
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL) break; // past the kernel's last capability: capabilities are numbered without gaps
+            return -1;
+        }
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
     return 0;

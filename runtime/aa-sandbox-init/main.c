@@ -1,5 +1,5 @@
 // aa-sandbox-init: the spawner and every sandbox's pid 1. Started only by the AutoAgent runtime:
-//   aa-sandbox-init spawner UID_MAP GID_MAP [cgroup:PROCS_FILE…] [idmap:HOST=DIR…]
+//   aa-sandbox-init spawner UID_MAP GID_MAP [cgroup:DIR…] [idmap:HOST=DIR…]
 //                   [sysfs:DIR] [empty:DIR] [sysmask:PATH…]           (control socket on fd 3)
 //   aa-sandbox-init probe                       (inside a sandbox: what isolation is in force)
 #include <stdio.h>

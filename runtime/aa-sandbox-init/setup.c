@@ -193,9 +193,16 @@ static int build_root(struct ctx *c) {
             open_group = 1;
         } else if (fl->key == AAL_K_LOWER && open_group) {
             if (split(fl, scratch, sizeof scratch, parts, 2, 2, c, "lower layer") < 0) return -1;
-            char dst[64];
-            snprintf(dst, sizeof dst, "%s/l%d", c->stage, attached++);
-            if (attach_lower(c, parts[0], dst, strcmp(parts[1], "1") == 0) < 0) return -1;
+            char dst[PATH_CAP];
+            if (strcmp(parts[1], "d") == 0) {
+                // Used by its path: overlayfs takes a private clone of every layer itself and never
+                // writes to one, and nothing inside reaches the path, so a read-only clone here would
+                // only add a mount to set up and tear down.
+                snprintf(dst, sizeof dst, "%s", parts[0]);
+            } else {
+                snprintf(dst, sizeof dst, "%s/l%d", c->stage, attached++);
+                if (attach_lower(c, parts[0], dst, strcmp(parts[1], "1") == 0) < 0) return -1;
+            }
             int w = snprintf(o.lowerdirs + o.used, sizeof o.lowerdirs - o.used, "%s%s", o.nlower ? ":" : "", dst);
             if (w < 0 || (size_t)w >= sizeof o.lowerdirs - o.used) { errno = E2BIG; return fail(c->f, "lower layer", "too many layers"); }
             o.used += (size_t)w;

@@ -1,5 +1,5 @@
-// The spawner: a small single-threaded process the runner starts per sandbox slot and moves into
-// the slot's cgroups, so every sandbox it forks starts inside them (no slow cgroup migration per
+// The spawner: a small single-threaded process the runner starts per sandbox slot; it moves itself
+// into the slot's cgroups, so every sandbox it forks starts inside them (no slow cgroup migration per
 // sandbox); it creates sandboxes on request (cheap forks of a tiny process), writes their id maps
 // and reaps their inits. When the runner's socket closes it kills its sandboxes, leaves the slot's
 // cgroups and removes them.
@@ -111,10 +111,10 @@ static int prepare_mounts(int count, char **mappings, int userns_fd) {
 }
 
 // The slot's cgroups, opened while the cgroup filesystems are still mounted here: each
-// directory's parent (to remove it) and the parent's cgroup.procs (to leave it).
+// directory's parent (to remove it) and the file that moves this process back to the parent.
 struct slot_cgroup {
     int parent;
-    int parent_procs;
+    int parent_join;
     char name[256];
 };
 
@@ -156,33 +156,45 @@ static int slot_sysfs(const char *dir, const char *empty, int nmask, char **mask
     return 0;
 }
 
-// Keeps what leaving the slot's cgroups (cgroup.procs files) needs; the runner moves the spawner
-// into them while it sets itself up.
-static int remember_slot(int count, char **procs) {
+// Opens the file of a cgroup directory (an fd) that moves the writer into it. On cgroup v1 that is
+// `tasks` with "0", which moves only the calling thread: the spawner is single-threaded, and unlike
+// a write to cgroup.procs it skips the global threadgroup lock, whose write side waits for an RCU
+// grace period (10-20 ms here). cgroup v2 has no `tasks` file; there cgroup.procs is used.
+static int open_join(int dir) {
+    int fd = openat(dir, "tasks", O_WRONLY | O_CLOEXEC);
+    return fd >= 0 ? fd : openat(dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+}
+
+// Moves the spawner into its slot's cgroups (each DIR) and keeps what leaving them needs. On
+// failure, *failed names the step.
+static int join_slot(int count, char **dirs, struct failure *failed) {
     for (int i = 0; i < count && nslots < 64; i++) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", procs[i]);
-        char *slash = strrchr(dir, '/');
-        if (!slash) continue;
-        *slash = 0; // the slot's directory
-        slash = strrchr(dir, '/');
+        int dir = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int join = dir >= 0 ? open_join(dir) : -1;
+        int rc = join >= 0 ? (int)write(join, "0", 1) : -1;
+        int e = errno;
+        if (join >= 0) close(join);
+        if (dir >= 0) close(dir);
+        errno = e;
+        if (rc != 1) return fail(failed, "join slot cgroup", dirs[i]);
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", dirs[i]);
+        char *slash = strrchr(parent, '/');
         if (!slash) continue;
         struct slot_cgroup *s = &slots[nslots];
         snprintf(s->name, sizeof s->name, "%s", slash + 1);
-        *slash = 0; // its parent
-        s->parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        s->parent_procs = s->parent >= 0 ? openat(s->parent, "cgroup.procs", O_WRONLY | O_CLOEXEC) : -1;
-        if (s->parent >= 0 && s->parent_procs >= 0) nslots++;
+        *slash = 0;
+        s->parent = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        s->parent_join = s->parent >= 0 ? open_join(s->parent) : -1;
+        if (s->parent >= 0 && s->parent_join >= 0) nslots++;
     }
     return 0;
 }
 
 // Moves this process back to each slot cgroup's parent and removes the slot cgroups.
 static void leave_slot(void) {
-    char pid[32];
-    snprintf(pid, sizeof pid, "%d", getpid());
     for (int i = 0; i < nslots; i++) {
-        write_all(slots[i].parent_procs, pid, strlen(pid));
+        write_all(slots[i].parent_join, "0", 1);
         for (int attempt = 0; attempt < 100; attempt++) {
             if (unlinkat(slots[i].parent, slots[i].name, AT_REMOVEDIR) == 0 || errno != EBUSY) break;
             usleep(1000);
@@ -297,7 +309,12 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     fields = malloc(MAX_FIELDS * sizeof *fields);
     if (!inbuf || !outbuf || !fields) return 70;
     signal(SIGPIPE, SIG_IGN); // a child that died early must not take the spawner with it
-    if (remember_slot(nslot, slot) < 0) return 75;
+    struct failure failed;
+    memset(&failed, 0, sizeof failed);
+    if (join_slot(nslot, slot, &failed) < 0) {
+        send_failure(ctl, 0, &failed); // no request yet: the runner reports it for the next one
+        return 75;
+    }
     int userns_fd = make_mapping_userns(uid_map, gid_map);
     if (prepare_mounts(nmap, mappings, userns_fd) < 0) return 76;
     int host_net_fd = slot_network();

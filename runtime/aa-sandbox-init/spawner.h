@@ -2,7 +2,7 @@
 #ifndef AASI_SPAWNER_H
 #define AASI_SPAWNER_H
 
-/// Remembers the slot's cgroups (cgroup.procs paths; the runner moves it there), prepares its mount
+/// Joins the slot's cgroups (their directories) and remembers how to leave them, prepares its mount
 /// namespace (id-mapped host directories, "HOST=DIR"), its network namespace and that network's
 /// sysfs at `sysfs` with `masks` (relative to /sys) covered by the read-only `empty` directory, serves
 /// create requests on ctl until it closes, then leaves and removes the slot's cgroups; returns the

@@ -33,8 +33,9 @@ enum aal_key {
     AAL_K_NET_HOST = 3,       // "1": share the host network namespace
     AAL_K_OVERLAY = 4,        // starts an overlay mounted at this path inside the root ("/" first)
     AAL_K_LOWER = 5,          // "path\0how": a read-only layer of the current overlay, top first; how "1"
-                              // shows host ids shifted into the sandbox's range, "0" as they are, "d" uses a
-                              // mount the spawner prepared (read-only, id-mapped) as it is
+                              // shows host ids shifted into the sandbox's range, "0" as they are (both
+                              // through a read-only clone), "d" by its path (a mount the spawner prepared,
+                              // or a directory of the runtime's own base, short and without ':' or ',')
     AAL_K_UPPER = 6,          // "upper\0work": host directories for the current overlay's writable layer
                               // (absent: it lives on the size-capped staging tmpfs)
     AAL_K_BIND = 9,           // "source\0destination\0ro|rw"
