@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/prereqs.sh
 swift build --build-tests
-swift test --skip-build "$@"
+# One test at a time: many tests wait on child processes (aa, aa-sandbox, Slurm) from synchronous test
+# functions, which holds a thread of Swift's cooperative pool (two on this machine); run side by side,
+# they starve the async tests' timers and make timings meaningless.
+swift test --skip-build --no-parallel "$@"
