@@ -113,6 +113,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox", "TestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["aa", "AACore", "TestSupport"]),
         .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "OptimizeTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]
 )
 

@@ -1,6 +1,7 @@
 import AACore
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 /// The libcurl model clients against the scripted server: both providers, retries, timeouts, caps.

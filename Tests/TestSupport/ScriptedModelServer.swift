@@ -3,35 +3,48 @@ import Glibc
 import Synchronization
 
 /// A model server on 127.0.0.1 that plays a script: each HTTP request gets the next reply of the
-/// script (the last one repeats). Real sockets, one thread per connection, `Connection: close`.
-final class ScriptedModelServer: Sendable {
+/// script (the last one repeats), or the reply a responder computes from the request. Real sockets,
+/// one thread per connection, `Connection: close`.
+public final class ScriptedModelServer: Sendable {
     /// One scripted reply.
-    struct Reply: Sendable {
-        var status = 200
-        var headers: [String: String] = [:]
-        var body: String
+    public struct Reply: Sendable {
+        public var status = 200
+        public var headers: [String: String] = [:]
+        public var body: String
         /// Seconds to wait before answering.
-        var delay = 0.0
+        public var delay = 0.0
         /// Close the connection after half the body.
-        var cut = false
+        public var cut = false
 
-        static func json(_ body: String, status: Int = 200, headers: [String: String] = [:], delay: Double = 0) -> Reply {
+        public init(status: Int = 200, headers: [String: String] = [:], body: String, delay: Double = 0, cut: Bool = false) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+            self.cut = cut
+        }
+
+        public static func json(_ body: String, status: Int = 200, headers: [String: String] = [:], delay: Double = 0) -> Reply {
             Reply(status: status, headers: headers, body: body, delay: delay)
         }
     }
 
     /// A request as received.
-    struct Received: Sendable {
-        var path: String
-        var headers: [String: String]
-        var body: String
-        var json: [String: Any]? {
+    public struct Received: Sendable {
+        public var path: String
+        public var headers: [String: String]
+        public var body: String
+        public var json: [String: Any]? {
             (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
         }
     }
 
+    /// Computes the reply to a request (instead of a script).
+    public typealias Responder = @Sendable (Received) -> Reply
+
     private struct State {
         var script: [Reply]
+        var responder: Responder?
         var next = 0
         var received: [Received] = []
         var inFlight = 0
@@ -42,8 +55,17 @@ final class ScriptedModelServer: Sendable {
     private let listener: Int32
     private let state: Mutex<State>
 
-    init(_ script: [Reply]) throws {
-        state = Mutex(State(script: script))
+    public convenience init(_ script: [Reply]) throws {
+        try self.init(script: script, responder: nil)
+    }
+
+    /// A server whose replies `responder` computes from each request.
+    public convenience init(responder: @escaping Responder) throws {
+        try self.init(script: [], responder: responder)
+    }
+
+    private init(script: [Reply], responder: Responder?) throws {
+        state = Mutex(State(script: script, responder: responder))
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var one: Int32 = 1
@@ -69,13 +91,13 @@ final class ScriptedModelServer: Sendable {
     }
 
     /// `http://127.0.0.1:PORT/v1`.
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
-    var received: [Received] { state.withLock { $0.received } }
-    var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+    public var received: [Received] { state.withLock { $0.received } }
+    public var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
     /// Stops accepting; the accept thread closes the socket, so its number cannot be reused under it.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
     }
 
@@ -95,14 +117,16 @@ final class ScriptedModelServer: Sendable {
     private func serve(_ fd: Int32) {
         defer { close(fd) }
         guard let request = readRequest(fd) else { return }
-        let reply = state.withLock { s -> Reply in
+        let (scripted, responder) = state.withLock { s -> (Reply?, Responder?) in
             s.received.append(request)
             s.inFlight += 1
             s.maxInFlight = max(s.maxInFlight, s.inFlight)
+            if let responder = s.responder { return (nil, responder) }
             let reply = s.script[min(s.next, s.script.count - 1)]
             s.next += 1
-            return reply
+            return (reply, nil)
         }
+        let reply = scripted ?? responder!(request)
         if reply.delay > 0 { Thread.sleep(forTimeInterval: reply.delay) }
         // Counted out before answering: the client sends its next request only after this answer.
         state.withLock { $0.inFlight -= 1 }
@@ -164,8 +188,8 @@ final class ScriptedModelServer: Sendable {
 }
 
 /// Replies in the providers' shapes.
-enum ScriptedReplies {
-    static func openAIToolCall(_ name: String, arguments: String, id: String = "call_a") -> ScriptedModelServer.Reply {
+public enum ScriptedReplies {
+    public static func openAIToolCall(_ name: String, arguments: String, id: String = "call_a") -> ScriptedModelServer.Reply {
         let args = String(decoding: try! JSONSerialization.data(withJSONObject: arguments, options: .fragmentsAllowed), as: UTF8.self)
         return .json("""
         {"id":"x","object":"chat.completion","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,
@@ -174,7 +198,7 @@ enum ScriptedReplies {
         """)
     }
 
-    static func openAIText(_ text: String) -> ScriptedModelServer.Reply {
+    public static func openAIText(_ text: String) -> ScriptedModelServer.Reply {
         let content = String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
         return .json("""
         {"id":"x","object":"chat.completion","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":\(content)}}],
@@ -182,7 +206,7 @@ enum ScriptedReplies {
         """)
     }
 
-    static func anthropicText(_ text: String) -> ScriptedModelServer.Reply {
+    public static func anthropicText(_ text: String) -> ScriptedModelServer.Reply {
         let content = String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
         return .json("""
         {"id":"msg_2","type":"message","role":"assistant","stop_reason":"end_turn","content":[{"type":"text","text":\(content)}],
@@ -190,7 +214,7 @@ enum ScriptedReplies {
         """)
     }
 
-    static func anthropicToolUse(_ name: String, input: String) -> ScriptedModelServer.Reply {
+    public static func anthropicToolUse(_ name: String, input: String) -> ScriptedModelServer.Reply {
         .json("""
         {"id":"msg_1","type":"message","role":"assistant","stop_reason":"tool_use","content":[{"type":"text","text":"Let me look."},
         {"type":"tool_use","id":"toolu_1","name":"\(name)","input":\(input)}],
