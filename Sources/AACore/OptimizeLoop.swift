@@ -84,7 +84,7 @@ public struct OptimizeLoop: Sendable {
         guard let base = try ledger.record(id: 0), base.status == .baseline else {
             throw Failure("\(directory.path) has no baseline yet; run `aa optimize` first (--max-experiments 0 runs only the baseline)")
         }
-        if let reason = try budgetReason() { throw Failure("the run's budget is spent: \(reason)") }
+        if let reason = try budgetReason(countingExperiments: false) { throw Failure("the run's budget is spent: \(reason)") }
         let records = try ledger.records()
         let round = (records.map(\.round).max() ?? 0) + 1
         let parent = try await repository.commit(of: "main")
@@ -139,9 +139,12 @@ public struct OptimizeLoop: Sendable {
         return OptimizeSummary(records: try ledger.records(), state: state, stopReason: reason)
     }
 
-    func budgetReason() throws -> String? {
+    /// The cap the run has reached, if any; an external agent's submissions are not capped by number.
+    func budgetReason(countingExperiments: Bool = true) throws -> String? {
         let records = try ledger.records()
-        return config.budgets.exhausted(usd: records.map(\.costUSD).reduce(0, +), tokens: records.map(\.tokens).reduce(0, +),
+        var budgets = config.budgets
+        if !countingExperiments { budgets.experiments = nil }
+        return budgets.exhausted(usd: records.map(\.costUSD).reduce(0, +), tokens: records.map(\.tokens).reduce(0, +),
                                         wallSeconds: records.map(\.wallSeconds).reduce(0, +),
                                         experiments: records.filter { $0.id > 0 && $0.status != .running }.count)
     }

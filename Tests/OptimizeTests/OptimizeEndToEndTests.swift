@@ -1,0 +1,161 @@
+import AACore
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// `aa optimize` end to end: real sandboxes and verifiers, scripted task and meta models on loopback.
+/// Needs root.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "sandboxes need root"))
+struct OptimizeEndToEndTests {
+    static func json(_ object: [String: String]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static func submit(_ description: String, _ hypothesis: String) -> (String, String) {
+        ("submit", json(["description": description, "hypothesis": hypothesis]))
+    }
+
+    /// A harmful edit, one naming a task, a helpful one.
+    static let proposals: [[(String, String)]] = [
+        [("patch_file", json(["path": "system.md", "old_text": "reply without a tool call.",
+                              "new_text": "reply without a tool call. Always write answers in UPPER CASE."])),
+         submit("Ask for answers in upper case", "Graders compare case-insensitively, so upper case is safer.")],
+        [("write_file", json(["path": "skills/notes.md", "content": "For echo-embers write the whole word.\n"])),
+         submit("Add a note about one task", "That task fails.")],
+        [("read_report", "{}"),
+         ("write_file", json(["path": "tools/answer.toml", "content": OptimizeScenario.answerTool])),
+         submit("Add an answer tool that writes the final answer exactly", "Runs lose characters when they write answers with echo.")],
+    ]
+
+    @Test func keepsTheHelpfulEditRevertsTheHarmfulRejectsTheLeakStopsAtTheBudgetAndResumesAfterSIGKILL() async throws {
+        let scenario = try OptimizeScenario(proposals: Self.proposals)
+        let arguments = scenario.optimizeArguments(maxExperiments: 3)
+        let run = OptimizeRunDirectory(path: scenario.runDirectory)
+
+        // First process: SIGKILL once the helpful edit's search stage has started.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Executables.directory + "/aa")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(240)
+        while process.isRunning, Date() < deadline,
+              !FileManager.default.fileExists(atPath: run.jobs(3) + "/search/config.json") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(process.isRunning, "the first process ended before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let before = try ExperimentLedger(path: run.ledger).records()
+        #expect(before.map(\.id) == [0, 1, 2, 3])
+        #expect(before.map(\.status) == [.baseline, .discard, .rejected, .running])
+        #expect(scenario.meta.conversations == 3)
+
+        // Second process: the same command continues and finishes at the experiment budget.
+        let resumed = try Executables.run("aa", arguments)
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(resumed.stdout.contains("experiments: 3 tried (1 keep, 1 discard, 1 rejected)"), "\(resumed.stdout)")
+        #expect(scenario.meta.conversations == 3, "no proposal is made twice")
+
+        let ledger = try ExperimentLedger(path: run.ledger)
+        let records = try ledger.records()
+        #expect(records.map(\.id) == [0, 1, 2, 3])
+        #expect(records.map(\.status) == [.baseline, .discard, .rejected, .keep])
+        #expect(records[0] == before[0], "the baseline is not run again")
+        #expect(records[1] == before[1] && records[2] == before[2], "finished experiments are not repeated")
+        #expect(try ledger.info("state") == "finished")
+        #expect(try ledger.info("stop_reason")?.hasPrefix("experiment budget reached") == true)
+
+        let base = records[0]
+        #expect(base.avgScore == 0.5 && base.validationScore == 0.5 && base.testScore == 0.5)
+        #expect(base.noiseFloor == 0 && base.trials == 8)
+
+        let harmful = records[1]
+        #expect(harmful.avgScore == 0 && harmful.parentScore == 0.5 && harmful.stage == .search)
+        #expect(harmful.reason.hasPrefix("Worse on the search panel"))
+        #expect(harmful.diff.contains("UPPER CASE"))
+        #expect(harmful.taskDeltas == ["echo-amber": -1, "echo-birch": -1, "echo-embers": 0, "echo-fjords": 0])
+
+        let leak = records[2]
+        #expect(leak.commitID == nil && leak.stage == .guard && leak.reason.contains("echo-embers"))
+
+        let helpful = records[3]
+        #expect(helpful.avgScore == 1 && helpful.parentScore == 0.5 && helpful.passed == 8)
+        #expect((helpful.pValue ?? 1) <= 0.05)
+        #expect(helpful.validationScore == 1 && helpful.parentValidationScore == 0.5 && helpful.testScore == 1)
+        #expect(helpful.reason.hasPrefix("Significant improvement"))
+        let searchJob = try PanelEvaluation.read(jobDirectory: run.jobs(3) + "/search")
+        #expect(searchJob.trials == 8, "the redone search stage ran each trial once")
+
+        let repository = HarnessRepository(directory: run.harness)
+        #expect(try await repository.commit(of: "main") == helpful.commitID)
+        #expect(try await repository.commit(of: HarnessRepository.experimentRef(1)) == harmful.commitID)
+        #expect(FileManager.default.fileExists(atPath: run.harness + "/tools/answer.toml"))
+
+        let tsv = try String(contentsOfFile: run.results, encoding: .utf8).split(separator: "\n")
+        #expect(tsv.count == 5)
+        #expect(tsv[0].hasPrefix("commit\tavg_score\tpassed\ttask_scores\tcost_usd\tstatus\tdescription"))
+        #expect(tsv[4].contains("\tkeep\tAdd an answer tool"))
+        let learnings = try String(contentsOfFile: run.learnings, encoding: .utf8)
+        #expect(learnings.contains("Experiment 1 (discard)") && learnings.contains("Experiment 3 (keep)"))
+        #expect(FileManager.default.fileExists(atPath: run.meta(3) + "/trajectory.json"))
+        #expect(FileManager.default.fileExists(atPath: run.analysis(0)))
+        #expect(FileManager.default.fileExists(atPath: run.proposal(2)))
+
+        // The meta-agent never saw a held-out task name.
+        for request in scenario.metaServer.received {
+            for held in ["echo-cedar", "echo-groves", "echo-dunes", "echo-herons"] {
+                #expect(!request.body.contains(held), "the meta-model was sent \(held)")
+            }
+        }
+    }
+
+    @Test func externalModeSubmitsTheWorkTreeThroughTheSameGuardsAndRules() async throws {
+        let scenario = try OptimizeScenario(proposals: [])
+        let run = OptimizeRunDirectory(path: scenario.runDirectory)
+        let baseline = try Executables.run("aa", scenario.optimizeArguments(maxExperiments: 0))
+        #expect(baseline.status == 0, "\(baseline.stdout)\n\(baseline.stderr)")
+        #expect(baseline.stdout.contains("experiments: 0 tried"), "\(baseline.stdout)")
+        #expect(scenario.meta.conversations == 0)
+
+        let status = try Executables.run("aa", ["optimize", "status", run.path])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("echo-amber") && status.stdout.contains("Past experiments (0)"))
+        for held in ["echo-cedar", "echo-groves", "echo-dunes", "echo-herons"] { #expect(!status.stdout.contains(held)) }
+
+        func submit(_ message: String) throws -> String {
+            let r = try Executables.run("aa", ["optimize", "submit", run.path, "-m", message, "--hypothesis", "h", "-q"])
+            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+            return r.stdout
+        }
+        try Data(OptimizeScenario.answerTool.utf8).write(to: URL(fileURLWithPath: run.harness + "/tools/answer.toml"))
+        #expect(try submit("Add an answer tool").hasPrefix("experiment 1: keep — Significant improvement"))
+
+        // Same score, shorter prompt: kept as simpler.
+        try Data("Complete the task, then reply without a tool call.\n".utf8).write(to: URL(fileURLWithPath: run.harness + "/system.md"))
+        #expect(try submit("Shorter prompt").hasPrefix("experiment 2: keep — Equal on the search panel"))
+
+        // Same score, longer prompt: discarded.
+        try Data("Complete the task carefully and completely, then reply without a tool call.\n".utf8)
+            .write(to: URL(fileURLWithPath: run.harness + "/system.md"))
+        #expect(try submit("Longer prompt").hasPrefix("experiment 3: discard — Equal on the search panel"))
+
+        let toml = try String(contentsOfFile: run.harness + "/harness.toml", encoding: .utf8)
+        try Data(toml.replacingOccurrences(of: "turns = 30", with: "turns = 99").utf8).write(to: URL(fileURLWithPath: run.harness + "/harness.toml"))
+        #expect(try submit("More turns").contains("rejected — Rejected before evaluation: harness.toml: [budget] changed"))
+
+        try Data("name = \"broken\"\n".utf8).write(to: URL(fileURLWithPath: run.harness + "/tools/broken.toml"))
+        #expect(try submit("A broken tool").contains("experiment 5: crash — The harness does not load"))
+
+        let records = try ExperimentLedger(path: run.ledger).records()
+        #expect(records.map(\.status) == [.baseline, .keep, .keep, .discard, .rejected, .crash])
+        #expect(records[3].parentCommit == records[2].commitID)
+        let main = try await HarnessRepository(directory: run.harness).commit(of: "main")
+        #expect(main == records[2].commitID)
+        #expect(!FileManager.default.fileExists(atPath: run.harness + "/tools/broken.toml"), "the work tree is back on main")
+    }
+}
