@@ -11,6 +11,7 @@
 #   scripts/local-model.sh start     # serves on 127.0.0.1:$AA_LOCAL_MODEL_PORT (18080), prints the base URL
 #   scripts/local-model.sh stop
 #   scripts/local-model.sh url
+#   scripts/local-model.sh response-format   # json_schema or json_object: what --ak/--mk response_format= needs
 set -euo pipefail
 
 size="${AA_LOCAL_MODEL:-0.5b}"
@@ -113,10 +114,14 @@ stop() {
 
 url() { echo "http://127.0.0.1:$port/v1"; }
 
+# How the running server takes a JSON schema: json_object for llama-cpp-python's server, else json_schema.
+response_format() { if [ -f "$home/use-compiled" ]; then echo json_object; else echo json_schema; fi; }
+
 case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
     url) url ;;
-    *) echo "usage: $0 install|start|stop|url" >&2; exit 2 ;;
+    response-format) response_format ;;
+    *) echo "usage: $0 install|start|stop|url|response-format" >&2; exit 2 ;;
 esac

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The main job, from a fresh Debian 12 machine with only the Swift toolchain: builds AutoAgent (release),
-# shows the isolation every sandbox gets, checks the bundled task suite (examples/tasks, Harbor format),
-# runs it with an agent, one hardened sandbox per trial, and prints the failure report of the run.
+# shows the isolation every sandbox gets, checks the bundled task suite (examples/tasks, Harbor format), then
+# runs a short `aa optimize` on it — the meta-agent loop improving the seed harness (examples/harness) — and
+# ends with the run's report and its one-screen summary.
 #
-# Which agent: with AA_MODEL set and an API key (ANTHROPIC_API_KEY, else OPENAI_API_KEY; AA_BASE_URL for any
-# other OpenAI-compatible server) the task agent is the seed harness (examples/harness) on that model.
-# Without, the embedded default needs no network: the nop agent (it gives up at once), so that the run
-# and its failure analysis are real, with the oracle run as the reference the report compares against.
+# Which models: with AA_MODEL set and an API key (ANTHROPIC_API_KEY, else OPENAI_API_KEY; AA_BASE_URL for any
+# other OpenAI-compatible server) both the task agent and the meta-agent use that model. Without, both use the
+# small local model on loopback (scripts/local-model.sh start), with the JSON action protocol for the
+# meta-agent; it is a toy, so expect low scores and few kept edits — the loop, its guards and its ledger are
+# what the run shows.
+#
+# AA_OPTIMIZE_EXPERIMENTS (default 3) and AA_OPTIMIZE_MINUTES (default 10) bound the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/prereqs.sh
@@ -14,6 +18,8 @@ echo "== building (release)"
 swift build -c release 2>&1 | grep -E 'error|warning|Build complete' | tail -3
 bin="$(swift build -c release --show-bin-path)"
 stamp="$(date +%Y%m%d-%H%M%S)"
+experiments="${AA_OPTIMIZE_EXPERIMENTS:-3}"
+minutes="${AA_OPTIMIZE_MINUTES:-10}"
 
 echo "== aa-sandbox probe: what a sandboxed process can and cannot do"
 "$bin/aa-sandbox" probe | tail -1
@@ -21,26 +27,34 @@ echo "== aa-sandbox probe: what a sandboxed process can and cannot do"
 echo "== aa tasks check: every bundled task fails with nop and passes with oracle"
 "$bin/aa" tasks check -p examples/tasks
 
-echo "== aa run: the bundled tasks with the oracle agent (the reference)"
-"$bin/aa" run -p examples/tasks -a oracle -n 4 --job-name "oracle-$stamp"
-
-if [ -n "${AA_MODEL:-}" ]; then
-  if [ -n "${ANTHROPIC_API_KEY:-}" ]; then
-    agent=(-a harness --harness examples/harness -m "$AA_MODEL" --ak provider=anthropic
-           --ak "base_url=${AA_BASE_URL:-https://api.anthropic.com/v1}" --ak api_key_env=ANTHROPIC_API_KEY)
-  else
-    agent=(-a harness --harness examples/harness -m "$AA_MODEL" --ak provider=openai
-           --ak "base_url=${AA_BASE_URL:-https://api.openai.com/v1}" --ak api_key_env=OPENAI_API_KEY)
-  fi
-  name="harness-$stamp"
-  echo "== aa run: the bundled tasks with the seed harness on $AA_MODEL"
+if [ -n "${AA_MODEL:-}" ] && [ -n "${ANTHROPIC_API_KEY:-}" ]; then
+  base="${AA_BASE_URL:-https://api.anthropic.com/v1}"
+  models=(-m "$AA_MODEL" --ak provider=anthropic --ak "base_url=$base" --ak api_key_env=ANTHROPIC_API_KEY
+          --mk provider=anthropic --mk "base_url=$base" --mk api_key_env=ANTHROPIC_API_KEY)
+  shape=(-k 2 -n 4 --budget-usd 5)
+  echo "== models: $AA_MODEL (Anthropic) for the task agent and the meta-agent"
+elif [ -n "${AA_MODEL:-}" ] && [ -n "${OPENAI_API_KEY:-}" ]; then
+  base="${AA_BASE_URL:-https://api.openai.com/v1}"
+  models=(-m "$AA_MODEL" --ak provider=openai --ak "base_url=$base" --ak api_key_env=OPENAI_API_KEY
+          --mk provider=openai --mk "base_url=$base" --mk api_key_env=OPENAI_API_KEY)
+  shape=(-k 2 -n 4 --budget-usd 5)
+  echo "== models: $AA_MODEL (OpenAI-compatible at $base) for the task agent and the meta-agent"
 else
-  agent=(-a nop)
-  name="nop-$stamp"
-  echo "== aa run: the bundled tasks with the nop agent (set AA_MODEL and an API key for a real agent)"
+  url="$(scripts/local-model.sh start)"
+  format="$(scripts/local-model.sh response-format)"
+  models=(--ak "base_url=$url" --ak "response_format=$format" --mk "base_url=$url" --mk "response_format=$format"
+          --mk action_protocol=json --mk max_turns=8)
+  # One trial per task and a minute per trial: a small CPU model is slow.
+  shape=(-k 1 -n 2 --max-timeout-sec 60)
+  echo "== models: the local model at $url (set AA_MODEL and an API key for a hosted one)"
 fi
-"$bin/aa" run -p examples/tasks "${agent[@]}" -n 4 --job-name "$name" || true
 
-echo "== aa analyze: why the runs failed, against the oracle reference"
-"$bin/aa" analyze "jobs/$name" --compare "jobs/oracle-$stamp"
-echo "HTML report: $bin/aa analyze jobs/$name --format html -o report.html"
+mkdir -p runs
+run="runs/optimize-$stamp"
+echo "== aa optimize: $experiments experiments at most, about $minutes minutes; run directory $run"
+"$bin/aa" optimize -p examples/tasks --harness examples/harness --run-dir "$run" "${models[@]}" "${shape[@]}" \
+  --max-experiments "$experiments" --budget-time "${minutes}m" | tee "$run.summary" || true
+
+echo "== aa report"
+"$bin/aa" report "$run" || echo "(aa report is not available in this build; the ledger is $run/ledger.sqlite, results in $run/results.tsv)"
+[ -f "$run.summary" ] && cat "$run.summary" && rm -f "$run.summary"

@@ -6,6 +6,8 @@ import Foundation
 /// learnings memo, the search failure report and the harness files.
 public enum MetaBriefing {
     public static let maxExperiments = 30
+    /// Bytes of the failure report in the briefing (the `read_report` tool gives the whole report).
+    public static let reportBudget = 4_000
 
     public static func render(config: OptimizeConfig, records: [ExperimentRecord], best: ExperimentRecord?, learnings: String,
                               failureReport: String, harnessFiles: [(path: String, bytes: Int)]) -> String {

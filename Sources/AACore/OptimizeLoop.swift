@@ -287,11 +287,13 @@ public struct OptimizeLoop: Sendable {
         let meta = directory.meta(id)
         try? FileManager.default.createDirectory(atPath: meta, withIntermediateDirectories: true)
         let searchJob = directory.jobs(parent.id) + "/search"
-        let report = (try? FailureReport.analyze(jobDirectory: searchJob, logger: logger).markdown()) ?? "(no failure report)"
+        let analysis = try? FailureReport.analyze(jobDirectory: searchJob, logger: logger)
+        let report = analysis?.markdown() ?? "(no failure report)"
+        let summary = analysis?.markdown(budget: MetaBriefing.reportBudget) ?? report
         let learnings = FileManager.default.contents(atPath: directory.learnings).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let files = (try? await repository.files(of: "main")) ?? []
         let briefing = MetaBriefing.render(config: config, records: (try? ledger.records()) ?? [], best: parent, learnings: learnings,
-                                           failureReport: report, harnessFiles: files)
+                                           failureReport: summary, harnessFiles: files)
         let spend = SpotSpend()
         let evaluator = evaluator
         let trials = meta + "/jobs"
