@@ -158,4 +158,54 @@ struct OptimizeEndToEndTests {
         #expect(main == records[2].commitID)
         #expect(!FileManager.default.fileExists(atPath: run.harness + "/tools/broken.toml"), "the work tree is back on main")
     }
+
+    @Test func roundOfThreeCandidatesKeepsTheBestSurvivor() async throws {
+        let otherAnswerTool = OptimizeScenario.answerTool.replacingOccurrences(of: "Write the final answer", with: "Save the final answer")
+        let scenario = try OptimizeScenario(proposals: [
+            Self.proposals[0],
+            Self.proposals[2],
+            [("write_file", Self.json(["path": "tools/answer.toml", "content": otherAnswerTool])),
+             Self.submit("Add a save-answer tool", "Exact answers pass.")],
+        ])
+        let arguments = scenario.optimizeArguments(maxExperiments: 3) + ["--candidates", "3"]
+        let r = try Executables.run("aa", arguments)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let records = try ExperimentLedger(path: OptimizeRunDirectory(path: scenario.runDirectory).ledger).records()
+        #expect(records.map(\.status) == [.baseline, .discard, .keep, .discard])
+        #expect(records.dropFirst().map(\.round) == [1, 1, 1] && records.dropFirst().map(\.candidate) == [0, 1, 2])
+        #expect(records[3].avgScore == 1 && records[3].reason.contains("experiment 2 of the same round did better"))
+        #expect(Set(records.dropFirst().map(\.parentCommit)).count == 1, "every candidate of a round has the same parent")
+        #expect(scenario.meta.conversations == 3)
+    }
+
+    @Test func interruptStopsAfterRecordingAndResumeFinishes() async throws {
+        let scenario = try OptimizeScenario(proposals: [Self.proposals[2]])
+        let run = OptimizeRunDirectory(path: scenario.runDirectory)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Executables.directory + "/aa")
+        process.arguments = scenario.optimizeArguments(maxExperiments: 1)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(240)
+        while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: run.jobs(1) + "/search/config.json") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(process.isRunning, "the process ended before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        let summary = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(summary.contains("stopped (signal)") && summary.contains("aa optimize --resume \(run.path)"), "\(summary)")
+        let ledger = try ExperimentLedger(path: run.ledger)
+        #expect(try ledger.info("state") == "stopped" && ledger.info("stop_reason") == "signal")
+        #expect(try ledger.records().map(\.status) == [.baseline, .running])
+
+        let resumed = try Executables.run("aa", ["optimize", "--resume", run.path, "-q"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try ledger.records().map(\.status) == [.baseline, .keep])
+        #expect(try ledger.info("state") == "finished")
+        #expect(scenario.meta.conversations == 1)
+    }
 }
