@@ -64,6 +64,12 @@ public struct HarnessRepository: Sendable {
         return changes
     }
 
+    /// The unified diff of the work tree (untracked files included) against `base`.
+    public func workTreeDiff(against base: String) async throws -> String {
+        try await git(["add", "-A"])
+        return try await git(["diff", "--cached", "--no-color", "--no-ext-diff", base])
+    }
+
     /// Commits the work tree as a child of `parent` without moving `main`, names it
     /// `refs/aa/exp/<id>`, and returns its id.
     public func commitWorkTree(parent: String, experiment id: Int, message: String) async throws -> String {

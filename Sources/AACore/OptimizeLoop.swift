@@ -107,13 +107,15 @@ public struct OptimizeLoop: Sendable {
         if try ledger.info("started_at") == nil {
             let info: [String: String] = [
                 "name": config.name, "suite": config.suite, "harness_source": config.harnessSource,
-                "task_model": config.agentOptions.model ?? "", "meta_model": metaAgent?.endpoint.model ?? config.meta.model ?? "external",
+                "task_model": config.agentOptions.model ?? (try? Harness.load(directory: config.harnessSource))?.model.name ?? "",
+                "meta_model": metaAgent?.endpoint.model ?? config.meta.model ?? "external",
                 "seed": String(config.seed), "alpha": String(config.alpha), "trials_per_task": String(config.trialsPerTask),
                 "candidates_per_round": String(config.candidatesPerRound), "panels": Self.json(config.panels),
-                "budgets": Self.json(config.budgets), "started_at": ISOTime.string(Date()),
+                "started_at": ISOTime.string(Date()),
             ]
             for (key, value) in info.sorted(by: { $0.key < $1.key }) { try ledger.setInfo(key, value) }
         }
+        try ledger.setInfo("budgets", Self.json(config.budgets))
         if !repository.exists {
             try? FileManager.default.removeItem(atPath: directory.harness)
             _ = try await HarnessRepository.create(at: directory.harness, from: config.harnessSource)
@@ -325,6 +327,8 @@ public struct OptimizeLoop: Sendable {
         try JSONFile.write(proposal, to: directory.proposal(record.id))
         record.stage = .guard
         if let reason = editGuard.check(changes, harnessDirectory: directory.harness) {
+            record.diff = try await repository.workTreeDiff(against: parent)
+            try Data(record.diff.utf8).write(to: URL(fileURLWithPath: directory.diff(record.id)))
             try await repository.resetWorkTree()
             try finish(&record, .rejected, stage: .guard, reason: "Rejected before evaluation: \(reason).", started: started)
             return false

@@ -82,6 +82,9 @@ struct OptimizeEndToEndTests {
 
         let leak = records[2]
         #expect(leak.commitID == nil && leak.stage == .guard && leak.reason.contains("echo-embers"))
+        #expect(leak.diff.contains("+For echo-embers"), "a rejected edit keeps its diff")
+        #expect(try ledger.info("budgets") == #"{"experiments":3}"#)
+        #expect(try ledger.info("task_model") == "scripted-task" && ledger.info("meta_model") == "scripted-meta")
 
         let helpful = records[3]
         #expect(helpful.avgScore == 1 && helpful.parentScore == 0.5 && helpful.passed == 8)
