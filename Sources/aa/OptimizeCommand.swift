@@ -88,7 +88,7 @@ struct OptimizeRun: AsyncParsableCommand {
     @Option(name: .customLong("meta-model"), help: "The meta-agent's model (default: the task agent's).")
     var metaModel: String?
 
-    @Option(name: [.customLong("mk"), .customLong("meta-kwarg")], help: "Meta-agent keyword argument K=V (provider, base_url, api_key_env, response_format, action_protocol, max_turns, temperature, max_tokens).")
+    @Option(name: [.customLong("mk"), .customLong("meta-kwarg")], help: "Meta-agent keyword argument K=V (provider, base_url, api_key_env, response_format — default: the task agent's --ak — and action_protocol, max_turns, temperature, max_tokens).")
     var metaKwargs: [String] = []
 
     @Option(name: .customLong("timeout-multiplier"), help: "Multiplies every trial timeout.")
@@ -193,10 +193,18 @@ struct OptimizeRun: AsyncParsableCommand {
         let config = OptimizeConfig(
             name: (directory.path as NSString).lastPathComponent, suite: absolute(path), harnessSource: absolute(harness),
             program: absolute(program), agentOptions: options, settings: settings,
-            meta: MetaAgentSettings(model: metaModel ?? model, kwargs: try keyValues(metaKwargs, option: "--mk")), panels: split,
+            meta: MetaAgentSettings(model: metaModel ?? model, kwargs: try metaSettings(taskKwargs: options.kwargs)), panels: split,
             seed: seed, alpha: alpha, trialsPerTask: trials, candidatesPerRound: candidates, spotTasks: spotTasks,
             concurrency: nConcurrent, budgets: budgets)
         return (config, directory)
+    }
+
+    /// `--mk` keys, on top of the task agent's `--ak` endpoint keys (provider, base_url, api_key_env,
+    /// response_format): by default the meta-agent reaches the same server as the task agent.
+    func metaSettings(taskKwargs: [String: String]) throws -> [String: String] {
+        var kwargs = taskKwargs.filter { ["provider", "base_url", "api_key_env", "response_format"].contains($0.key) }
+        for (key, value) in try keyValues(metaKwargs, option: "--mk") { kwargs[key] = value }
+        return kwargs
     }
 
     func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
