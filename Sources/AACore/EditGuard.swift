@@ -32,11 +32,15 @@ public struct EditGuard: Sendable {
     public let taskNames: [String]
     public let verifierLiterals: [String]
     public let directive: ProgramDirective
+    /// Names a rejection reason may repeat (the search panel's); others are "a held-out task", so
+    /// the ledger the meta-agent reads never names a held-out task.
+    public let visibleNames: Set<String>
 
-    public init(taskNames: [String], verifierLiterals: [String], directive: ProgramDirective) {
+    public init(taskNames: [String], verifierLiterals: [String], directive: ProgramDirective, visibleNames: Set<String> = []) {
         self.taskNames = taskNames.filter { $0.count >= Self.minimumNameLength }
         self.verifierLiterals = verifierLiterals
         self.directive = directive
+        self.visibleNames = visibleNames
     }
 
     /// The reason the edit is rejected, or nil when it may be evaluated.
@@ -49,9 +53,12 @@ public struct EditGuard: Sendable {
         for change in changes {
             let added = Self.addedText(before: change.before, after: change.after)
             guard !added.isEmpty else { continue }
-            if let name = namedTask(in: added) { return "\(change.path) names the task \"\(name)\"; edits must be general, not about a task" }
+            if let name = namedTask(in: added) {
+                let which = visibleNames.contains(name) ? "the task \"\(name)\"" : "a held-out task"
+                return "\(change.path) names \(which); edits must be general, not about a task"
+            }
             if let literal = verifierLiterals.first(where: { added.contains($0) && !(change.before ?? "").contains($0) }) {
-                return "\(change.path) copies the verifier literal \"\(literal.prefix(60))\" from a task's tests"
+                return "\(change.path) copies a verifier literal (\(literal.count) characters) from a task's tests"
             }
         }
         if let toml = changes.first(where: { $0.path == "harness.toml" }) {

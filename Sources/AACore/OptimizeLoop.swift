@@ -58,7 +58,7 @@ public struct OptimizeLoop: Sendable {
         program = String(decoding: programData, as: UTF8.self)
         let tests = evaluator.suite.values.map(\.testsDirectory).sorted()
         editGuard = EditGuard(taskNames: config.panels.all, verifierLiterals: EditGuard.verifierLiterals(testsDirectories: tests),
-                              directive: ProgramDirective.parse(program))
+                              directive: ProgramDirective.parse(program), visibleNames: Set(config.panels.search))
     }
 
     // MARK: - The run

@@ -8,7 +8,8 @@ import Testing
     static let toml = (try? String(contentsOfFile: root + "/examples/harness/harness.toml", encoding: .utf8)) ?? ""
 
     let guardian = EditGuard(taskNames: ["hello-file", "csv-sales-summary", "ab"],
-                             verifierLiterals: ["the expected total is 4821.50"], directive: ProgramDirective())
+                             verifierLiterals: ["the expected total is 4821.50"], directive: ProgramDirective(),
+                             visibleNames: ["hello-file"])
 
     func change(_ path: String, _ before: String?, _ after: String?) -> EditGuard.Change {
         EditGuard.Change(path: path, before: before, after: after)
@@ -26,8 +27,13 @@ import Testing
     @Test func namingATaskIsRejectedInAnySpelling() {
         for text in ["For hello-file write the greeting.", "if task == HELLO_FILE", "the csv sales summary task needs"] {
             let reason = guardian.check([change("skills/notes.md", nil, text)], harnessDirectory: Self.root + "/examples/harness")
-            #expect(reason?.contains("names the task") == true, "\(text)")
+            #expect(reason?.contains(" names ") == true, "\(text)")
         }
+        // Only search-panel names are repeated in the reason (the meta-agent reads the ledger).
+        let heldOut = guardian.check([change("system.md", "", "csv-sales-summary")], harnessDirectory: Self.root + "/examples/harness")
+        #expect(heldOut?.contains("names a held-out task") == true && heldOut?.contains("csv") == false)
+        let visible = guardian.check([change("system.md", "", "hello-file")], harnessDirectory: Self.root + "/examples/harness")
+        #expect(visible?.contains("names the task \"hello-file\"") == true)
         // Names shorter than four characters are not words the guard can tell apart from prose.
         #expect(guardian.check([change("system.md", "", "ab testing is fine")], harnessDirectory: Self.root + "/examples/harness") == nil)
         // Part of a longer word is not the name.
@@ -40,7 +46,7 @@ import Testing
     @Test func verifierLiteralsAreRejected() {
         let reason = guardian.check([change("system.md", "", "Always print: the expected total is 4821.50")],
                                     harnessDirectory: Self.root + "/examples/harness")
-        #expect(reason?.contains("verifier literal") == true)
+        #expect(reason?.contains("verifier literal") == true && reason?.contains("4821") == false)
     }
 
     @Test func verifierLiteralsComeFromTestsFiles() {
