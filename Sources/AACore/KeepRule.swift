@@ -1,12 +1,16 @@
 import Foundation
 
-/// How big a harness is, for the "equal score, simpler harness" rule.
+/// How big a harness is, for the "equal score, simpler harness" rule: counted over what the agent
+/// runs (harness.toml, system.md, tools/, skills/, agents/), not notes such as a README.
 public struct HarnessSize: Sendable, Equatable {
     public var files: Int
     public var bytes: Int
     public var tools: Int
 
-    public init(files: [(path: String, bytes: Int)]) {
+    public init(files all: [(path: String, bytes: Int)]) {
+        let files = all.filter { f in
+            f.path == "harness.toml" || f.path == "system.md" || ["tools/", "skills/", "agents/"].contains { f.path.hasPrefix($0) }
+        }
         self.files = files.count
         bytes = files.map(\.bytes).reduce(0, +)
         tools = files.filter { $0.path.hasPrefix("tools/") && $0.path.hasSuffix(".toml") }.count

@@ -122,6 +122,8 @@ import Testing
             .isSimpler(than: parent))
         #expect(!parent.isSimpler(than: parent))
         #expect(parent.tools == 1 && parent.files == 3 && parent.bytes == 800)
+        let withNotes = HarnessSize(files: [("harness.toml", 500), ("system.md", 100), ("tools/bash.toml", 200), ("README.md", 2000)])
+        #expect(withNotes == parent, "notes the agent never reads do not count")
     }
 
     @Test func budgetsNameTheCapReached() {
