@@ -62,6 +62,17 @@ public struct MetaAgent: Sendable {
         return MetaAgent(endpoint: endpoint, actionProtocol: proto, sampling: sampling, maxTurns: turns)
     }
 
+    /// The action protocol's `finish` ends the meta-agent's work the way `submit` does, so it is read
+    /// as a submission with the arguments it carries.
+    static func finishAsSubmit(_ text: String, id: String) -> ModelToolCall {
+        for candidate in ActionParser.jsonObjects(in: text) {
+            guard let object = (try? JSONValue.parse(Array(candidate.utf8)))?.objectValue,
+                  object["action"]?.stringValue == ActionParser.finishAction else { continue }
+            return ModelToolCall(id: id, name: MetaAgentTools.submitName, arguments: (object["arguments"] ?? .object([:])).jsonText)
+        }
+        return ModelToolCall(id: id, name: MetaAgentTools.submitName, arguments: "{}")
+    }
+
     /// Works on one proposal: `briefing` is the first message (program.md goes in the system prompt).
     public func propose(program: String, briefing: String, tools: MetaAgentTools, logger: Logger) async -> Outcome {
         let client = ModelClient(endpoint: endpoint, logger: logger)
@@ -100,6 +111,7 @@ public struct MetaAgent: Sendable {
                     ? ActionParser.parseAction(response.text, toolNames: names, idPrefix: "meta_\(turn)")
                     : ActionParser.parseText(response.text, toolNames: names, idPrefix: "meta_\(turn)")
                 calls = parsed.calls
+                if calls.isEmpty, parsed.finish { calls = [Self.finishAsSubmit(response.text, id: "meta_\(turn)")] }
             }
             messages.append(ModelMessage(role: .assistant, content: response.text, toolCalls: native ? calls : []))
             var step = Trajectory.Step(stepID: steps.count + 1, timestamp: ISOTime.string(Date()), source: "agent", message: response.text)

@@ -44,6 +44,7 @@ extension OptimizeLoop {
             record.tokens += outcome.usage.inputTokens + outcome.usage.outputTokens + outcome.spotTokens
             if Task.isCancelled { return false }
             guard let proposal = outcome.proposal else {
+                record.description = "(no proposal)"
                 try await repository.resetWorkTree()
                 try finish(&record, .crash, stage: .propose, reason: "The meta-agent did not submit an edit (\(outcome.stopReason)).", started: started)
                 continue

@@ -91,6 +91,20 @@ import Testing
         #expect(server.received[0].json?["tools"] != nil)
     }
 
+    @Test func finishActionCountsAsSubmit() async throws {
+        let server = try ScriptedModelServer([
+            ScriptedReplies.openAIText(#"{"action": "finish", "arguments": {}}"#),
+            ScriptedReplies.openAIText(#"{"action": "finish", "arguments": {"description": "Nothing to change", "hypothesis": "h"}}"#),
+        ])
+        defer { server.stop() }
+        let workspace = try Workspace()
+        let meta = try agent(server, kwargs: ["action_protocol": "json"])
+        let outcome = await meta.propose(program: "P", briefing: "B", tools: workspace.tools(spotChecked: SpotLog()), logger: Logger(label: "test"))
+        #expect(outcome.proposal == Proposal(description: "Nothing to change", hypothesis: "h"))
+        let second = try #require(server.received[1].json?["messages"] as? [[String: Any]])
+        #expect((second.last?["content"] as? String)?.contains("submit needs a one-line description") == true)
+    }
+
     @Test func unknownMetaKeyIsAnError() throws {
         #expect { try MetaAgent.make(settings: MetaAgentSettings(kwargs: ["temprature": "1"]),
                                      harness: try Harness.load(directory: Self.root + "/examples/harness")) } throws: {
