@@ -128,6 +128,8 @@ public struct MetaAgent: Sendable {
                     let description = arguments["description"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                     if description.isEmpty {
                         observation = "error: submit needs a one-line description"
+                    } else if await !tools.hasEdits() {
+                        observation = "error: the harness is unchanged; edit a file (write_file or patch_file) before you submit"
                     } else {
                         proposal = Proposal(description: description, hypothesis: arguments["hypothesis"]?.stringValue ?? "")
                         observation = "submitted"

@@ -28,19 +28,23 @@ public struct MetaAgentTools: Sendable {
     public let learningsPath: String
     /// Runs the work tree's harness on the given search tasks (one trial each) and describes the result.
     public let spotCheck: @Sendable ([String]) async throws -> String
+    /// Whether the work tree differs from the parent (a submission without an edit is refused).
+    public let hasEdits: @Sendable () async -> Bool
 
     public static let maxFileBytes = 256 << 10
     public static let maxLearningsBytes = 16 << 10
     public static let maxObservationBytes = 12_000
 
     public init(harnessDirectory: String, searchTasks: [String], failureReport: String, searchJobDirectory: String?,
-                learningsPath: String, spotCheck: @escaping @Sendable ([String]) async throws -> String) {
+                learningsPath: String, spotCheck: @escaping @Sendable ([String]) async throws -> String,
+                hasEdits: @escaping @Sendable () async -> Bool = { true }) {
         self.harnessDirectory = harnessDirectory
         self.searchTasks = searchTasks
         self.failureReport = failureReport
         self.searchJobDirectory = searchJobDirectory
         self.learningsPath = learningsPath
         self.spotCheck = spotCheck
+        self.hasEdits = hasEdits
     }
 
     public static let submitName = "submit"

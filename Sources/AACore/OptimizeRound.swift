@@ -100,6 +100,9 @@ extension OptimizeLoop {
             return result.rewards.keys.sorted().map { task in
                 "\(task): reward \(result.rewards[task]!.map { String(format: "%.2f", $0) }.joined(separator: ", "))"
             }.joined(separator: "\n") + "\nTrials in \(result.jobDirectory)"
+        } hasEdits: { [repository] in
+            guard let commit = parent.commitID, let changes = try? await repository.workTreeChanges(against: commit) else { return true }
+            return !changes.isEmpty
         }
         let outcome = await metaAgent.propose(program: program, briefing: briefing, tools: tools, logger: logger)
         try? JSONFile.write(outcome.trajectory, to: meta + "/trajectory.json")

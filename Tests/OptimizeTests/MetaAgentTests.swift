@@ -105,6 +105,24 @@ import Testing
         #expect((second.last?["content"] as? String)?.contains("submit needs a one-line description") == true)
     }
 
+    @Test func submitWithoutAnEditIsRefused() async throws {
+        let server = try ScriptedModelServer([
+            ScriptedReplies.openAIToolCall("submit", arguments: #"{"description": "Nothing", "hypothesis": "h"}"#, id: "c1"),
+            ScriptedReplies.openAIToolCall("write_file", arguments: #"{"path": "skills/a.md", "content": "a"}"#, id: "c2"),
+            ScriptedReplies.openAIToolCall("submit", arguments: #"{"description": "A skill", "hypothesis": "h"}"#, id: "c3"),
+        ])
+        defer { server.stop() }
+        let workspace = try Workspace()
+        let path = workspace.path + "/harness/skills/a.md"
+        let tools = MetaAgentTools(harnessDirectory: workspace.path + "/harness", searchTasks: [], failureReport: "", searchJobDirectory: nil,
+                                   learningsPath: workspace.path + "/learnings.md", spotCheck: { _ in "" },
+                                   hasEdits: { FileManager.default.fileExists(atPath: path) })
+        let outcome = await (try agent(server, kwargs: [:])).propose(program: "P", briefing: "B", tools: tools, logger: Logger(label: "test"))
+        #expect(outcome.proposal?.description == "A skill")
+        let second = try #require(server.received[1].json?["messages"] as? [[String: Any]])
+        #expect((second.last?["content"] as? String)?.contains("the harness is unchanged") == true)
+    }
+
     @Test func unknownMetaKeyIsAnError() throws {
         #expect { try MetaAgent.make(settings: MetaAgentSettings(kwargs: ["temprature": "1"]),
                                      harness: try Harness.load(directory: Self.root + "/examples/harness")) } throws: {
