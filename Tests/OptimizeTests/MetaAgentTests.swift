@@ -70,6 +70,7 @@ import Testing
         #expect(third.contains("not search tasks: secret-validation-task"))
         #expect(outcome.usage.inputTokens == 6 * 120)
         #expect(outcome.trajectory.steps.filter { $0.source == "agent" }.count == 6)
+        #expect(TrajectoryValidator.problems(in: outcome.trajectory) == [])
     }
 
     @Test func nativeToolCallsAndPathsOutsideTheHarness() async throws {
@@ -83,6 +84,7 @@ import Testing
         let meta = try agent(server, kwargs: [:])
         let outcome = await meta.propose(program: "P", briefing: "B", tools: workspace.tools(spotChecked: SpotLog()), logger: Logger(label: "test"))
         #expect(outcome.proposal?.description == "Test before finishing")
+        #expect(TrajectoryValidator.problems(in: outcome.trajectory) == [])
         #expect(!FileManager.default.fileExists(atPath: workspace.path + "/escape.md"))
         let system = try String(contentsOfFile: workspace.path + "/harness/system.md", encoding: .utf8)
         #expect(system.contains("Test your result first."))
