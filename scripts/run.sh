@@ -43,7 +43,7 @@ else
   url="$(scripts/local-model.sh start)"
   format="$(scripts/local-model.sh response-format)"
   models=(--ak "base_url=$url" --ak "response_format=$format" --mk "base_url=$url" --mk "response_format=$format"
-          --mk action_protocol=json --mk max_turns=8)
+          --mk action_protocol=json --mk max_turns=6)
   # One trial per task and a minute per trial: a small CPU model is slow.
   shape=(-k 1 -n 2 --max-timeout-sec 60)
   echo "== models: the local model at $url (set AA_MODEL and an API key for a hosted one)"
