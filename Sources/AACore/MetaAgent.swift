@@ -127,7 +127,8 @@ public struct MetaAgent: Sendable {
                 if call.name == MetaAgentTools.submitName {
                     let description = arguments["description"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                     if description.isEmpty {
-                        observation = "error: submit needs a one-line description"
+                        observation = "error: submit needs a one-line description and a hypothesis, e.g. "
+                            + #"{"action": "submit", "arguments": {"description": "…", "hypothesis": "…"}}"#
                     } else if await !tools.hasEdits() {
                         observation = "error: the harness is unchanged; edit a file (write_file or patch_file) before you submit"
                     } else {
