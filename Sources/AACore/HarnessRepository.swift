@@ -22,8 +22,11 @@ public struct HarnessRepository: Sendable {
         self.directory = directory
     }
 
-    /// Whether `directory` already holds the repository.
-    public var exists: Bool { FileManager.default.fileExists(atPath: directory + "/.git") }
+    /// Whether `directory` holds the repository with its `main` (a creation cut short by a kill does not count).
+    public func exists() async -> Bool {
+        guard FileManager.default.fileExists(atPath: directory + "/.git") else { return false }
+        return (try? await commit(of: "main")) != nil
+    }
 
     /// Creates the repository from the files of `source` (its own `.git`, if any, is left out) with
     /// one commit on `main`.

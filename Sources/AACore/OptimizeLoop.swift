@@ -115,7 +115,7 @@ public struct OptimizeLoop: Sendable {
             for (key, value) in info.sorted(by: { $0.key < $1.key }) { try ledger.setInfo(key, value) }
         }
         try ledger.setInfo("budgets", Self.json(config.budgets))
-        if !repository.exists {
+        if await !repository.exists() {
             try? FileManager.default.removeItem(atPath: directory.harness)
             _ = try await HarnessRepository.create(at: directory.harness, from: config.harnessSource)
         }

@@ -9,7 +9,9 @@ import Testing
     @Test func editsBecomeCommitsAndOnlyKeptOnesMoveMain() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("repo-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(await !HarnessRepository(directory: dir + "/harness").exists())
         let repo = try await HarnessRepository.create(at: dir + "/harness", from: Self.root + "/examples/harness")
+        #expect(await repo.exists())
         let base = try await repo.commit(of: "main")
         #expect(try await repo.files(of: base).map(\.path).contains("tools/bash.toml"))
 
@@ -36,5 +38,9 @@ import Testing
         try await repo.advanceMain(to: first)
         #expect(try await repo.commit(of: "main") == first)
         #expect(FileManager.default.fileExists(atPath: dir + "/harness/skills/notes.md"))
+
+        // A repository whose creation a kill cut short (no commit yet) does not count as existing.
+        try FileManager.default.createDirectory(atPath: dir + "/cut/.git", withIntermediateDirectories: true)
+        #expect(await !HarnessRepository(directory: dir + "/cut").exists())
     }
 }
