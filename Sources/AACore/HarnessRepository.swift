@@ -128,13 +128,19 @@ public struct HarnessRepository: Sendable {
     func git(_ arguments: [String]) async throws -> String {
         let config = ["-c", "user.name=AutoAgent", "-c", "user.email=aa@localhost", "-c", "commit.gpgsign=false",
                       "-c", "core.autocrlf=false", "-c", "advice.detachedHead=false"]
-        return try await Self.runTool("git", config + arguments, in: directory, label: arguments.first ?? "")
+        // Git never looks above the harness for a repository (a run directory may sit inside another repository).
+        let ceiling = (URL(fileURLWithPath: directory).standardizedFileURL.path as NSString).deletingLastPathComponent
+        return try await Self.runTool("git", config + arguments, in: directory, label: arguments.first ?? "",
+                                      environment: ["GIT_CEILING_DIRECTORIES": ceiling])
     }
 
     @discardableResult
-    static func runTool(_ name: String, _ arguments: [String], in directory: String?, label: String) async throws -> String {
+    static func runTool(_ name: String, _ arguments: [String], in directory: String?, label: String,
+                        environment extra: [Environment.Key: String?] = [:]) async throws -> String {
+        var variables: [Environment.Key: String?] = ["GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"]
+        variables.merge(extra) { _, new in new }
         let result = try await Subprocess.run(
-            .name(name), arguments: Arguments(arguments), environment: .inherit.updating(["GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"]),
+            .name(name), arguments: Arguments(arguments), environment: .inherit.updating(variables),
             workingDirectory: directory.map { FilePath($0) }, output: .string(limit: 64 << 20), error: .string(limit: 1 << 20))
         guard result.terminationStatus.isSuccess else {
             throw Failure(command: label, message: result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)

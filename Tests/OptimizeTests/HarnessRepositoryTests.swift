@@ -40,7 +40,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/harness/skills/notes.md"))
 
         // A repository whose creation a kill cut short (no commit yet) does not count as existing.
-        try FileManager.default.createDirectory(atPath: dir + "/cut/.git", withIntermediateDirectories: true)
-        #expect(await !HarnessRepository(directory: dir + "/cut").exists())
+        try FileManager.default.createDirectory(atPath: dir + "/harness/cut/.git", withIntermediateDirectories: true)
+        #expect(await !HarnessRepository(directory: dir + "/harness/cut").exists(), "git must not find the enclosing repository")
     }
 }
