@@ -94,8 +94,26 @@ struct OptimizeRun: AsyncParsableCommand {
     @Option(name: .customLong("timeout-multiplier"), help: "Multiplies every trial timeout.")
     var timeoutMultiplier = 1.0
 
+    @Option(name: .customLong("agent-timeout-multiplier"), help: "Multiplies the agent timeout (instead of --timeout-multiplier).")
+    var agentTimeoutMultiplier: Double?
+
+    @Option(name: .customLong("verifier-timeout-multiplier"), help: "Multiplies the verifier timeout (instead of --timeout-multiplier).")
+    var verifierTimeoutMultiplier: Double?
+
+    @Option(name: .customLong("override-timeout-sec"), help: "Agent timeout in seconds instead of the task's.")
+    var overrideTimeout: Double?
+
     @Option(name: .customLong("max-timeout-sec"), help: "Cap on the agent timeout in seconds.")
     var maxTimeout: Double?
+
+    @Option(name: .customLong("override-cpus"), help: "CPUs per trial instead of the task's.")
+    var overrideCPUs: Double?
+
+    @Option(name: .customLong("override-memory-mb"), help: "Memory per trial (MB) instead of the task's.")
+    var overrideMemoryMB: Int?
+
+    @Option(name: [.customLong("ve"), .customLong("verifier-env")], help: "Verifier environment variable K=V (repeatable).")
+    var verifierEnv: [String] = []
 
     @Option(name: .customLong("cap-add"), help: "A capability root keeps in trial sandboxes (as for aa run).")
     var capAdd: [String] = []
@@ -180,7 +198,13 @@ struct OptimizeRun: AsyncParsableCommand {
         }
         var settings = TrialSettings()
         settings.timeoutMultiplier = timeoutMultiplier
+        settings.agentTimeoutMultiplier = agentTimeoutMultiplier
+        settings.verifierTimeoutMultiplier = verifierTimeoutMultiplier
+        settings.agentTimeoutOverride = overrideTimeout
         settings.maxAgentTimeout = maxTimeout
+        settings.overrideCPUs = overrideCPUs
+        settings.overrideMemoryMB = overrideMemoryMB
+        settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")
         do throws(SandboxError) {
             settings.capabilities = try SandboxSpec.Capability.parse(capAdd, option: "--cap-add")
         } catch {
