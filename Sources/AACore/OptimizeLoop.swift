@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// What the optimize loop reports while it works.
 public enum OptimizeEvent: Sendable {
@@ -69,12 +70,12 @@ public struct OptimizeLoop: Sendable {
         try ledger.setInfo("state", "running")
         try await reconcile()
         if try ledger.record(id: 0).map({ $0.status == .running }) ?? true {
-            guard try await baseline() else { return try stop(state: "stopped", reason: "signal") }
+            guard try await baseline() else { return try interruption() }
         }
         while true {
             if Task.isCancelled { return try stop(state: "stopped", reason: "signal") }
             if let reason = try budgetReason() { return try stop(state: "finished", reason: reason) }
-            guard try await runRound() else { return try stop(state: "stopped", reason: "signal") }
+            guard try await runRound() else { return try interruption() }
         }
     }
 
@@ -165,13 +166,52 @@ public struct OptimizeLoop: Sendable {
                into record: inout ExperimentRecord) async throws -> PanelEvaluation? {
         events(.note("experiment \(id): \(name) — \(tasks.count) tasks × \(trials) trials"))
         let events = events
-        let result = try await evaluator.evaluate(harnessDirectory: harness, tasks: tasks, trials: trials, jobsDirectory: directory.jobs(id),
-                                                  jobName: name) { events(.job(experiment: id, stage: name, $0)) }
+        let evaluator = evaluator
+        let jobs = directory.jobs(id)
+        // The dollar and token caps also stop a job mid-way: a watcher ends the job once the spending
+        // recorded so far plus this job's reaches a cap.
+        let records = try ledger.records()
+        let watch = SpendWatch(usd: config.budgets.usd.map { $0 - records.map(\.costUSD).reduce(0, +) },
+                               tokens: config.budgets.tokens.map { $0 - records.map(\.tokens).reduce(0, +) })
+        let result = try await withThrowingTaskGroup(of: PanelEvaluation?.self) { group in
+            group.addTask {
+                try await evaluator.evaluate(harnessDirectory: harness, tasks: tasks, trials: trials, jobsDirectory: jobs, jobName: name) { event in
+                    events(.job(experiment: id, stage: name, event))
+                    if case .trialFinished(let trial, _, _) = event { watch.add(trial) }
+                }
+            }
+            if watch.capped {
+                group.addTask {
+                    while !watch.exceeded, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+                    return nil
+                }
+            }
+            var evaluation: PanelEvaluation?
+            for try await value in group {
+                if let value {
+                    evaluation = value
+                    group.cancelAll()
+                } else if watch.exceeded {
+                    group.cancelAll()
+                }
+            }
+            return evaluation
+        }
+        guard let result else { throw Failure("the \(name) job of experiment \(id) ended without a result") }
         record.costUSD += result.costUSD
         record.tokens += result.tokens
-        if result.cancelled || Task.isCancelled { return nil }
+        if result.cancelled || Task.isCancelled {
+            try ledger.update(record)
+            return nil
+        }
         try ledger.update(record)
         return result
+    }
+
+    /// Why the run stops after an interruption: a cap the recorded spending reached, else the signal.
+    func interruption() throws -> OptimizeSummary {
+        if let reason = try budgetReason() { return try stop(state: "finished", reason: reason) }
+        return try stop(state: "stopped", reason: "signal")
     }
 
     /// The search tasks of a candidate's spot check: `spotTasks` of them, rotating with the id.
@@ -219,5 +259,34 @@ public struct OptimizeLoop: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// Spending of one job against what is left of the dollar and token caps.
+final class SpendWatch: Sendable {
+    private let state: Mutex<(usd: Double, tokens: Int)>
+    private let usdLeft: Double?
+    private let tokensLeft: Int?
+
+    init(usd: Double?, tokens: Int?) {
+        usdLeft = usd
+        tokensLeft = tokens
+        state = Mutex((0, 0))
+    }
+
+    /// Whether any cap applies.
+    var capped: Bool { usdLeft != nil || tokensLeft != nil }
+
+    func add(_ trial: TrialResultRecord) {
+        state.withLock { s in
+            s.usd += trial.agentResult?.costUSD ?? 0
+            s.tokens += (trial.agentResult?.nInputTokens ?? 0) + (trial.agentResult?.nOutputTokens ?? 0)
+        }
+    }
+
+    var exceeded: Bool {
+        state.withLock { s in
+            (usdLeft.map { s.usd >= $0 } ?? false) || (tokensLeft.map { s.tokens >= $0 } ?? false)
+        }
     }
 }

@@ -211,4 +211,23 @@ struct OptimizeEndToEndTests {
         #expect(try ledger.info("state") == "finished")
         #expect(scenario.meta.conversations == 1)
     }
+
+    @Test func tokenCapStopsAJobMidway() async throws {
+        let scenario = try OptimizeScenario(proposals: [Self.proposals[2]])
+        let run = OptimizeRunDirectory(path: scenario.runDirectory)
+        // Each scripted trial spends 250 tokens: the baseline's 24 trials spend 6,000; the cap falls inside the
+        // candidate's search stage.
+        let r = try Executables.run("aa", scenario.optimizeArguments(maxExperiments: 5) + ["--budget-tokens", "7000"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let ledger = try ExperimentLedger(path: run.ledger)
+        #expect(try ledger.info("state") == "finished")
+        #expect(try ledger.info("stop_reason")?.hasPrefix("token budget reached") == true)
+        let records = try ledger.records()
+        #expect(records.map(\.status) == [.baseline, .running])
+        #expect(records[0].tokens == 6_000)
+        let total = records.map(\.tokens).reduce(0, +)
+        #expect(total >= 7_000 && total < 7_000 + 4 * 250, "the job stopped within the trials in flight (\(total))")
+        let search = try PanelEvaluation.read(jobDirectory: run.jobs(1) + "/search")
+        #expect(search.trials < 8 && search.cancelled)
+    }
 }
