@@ -173,16 +173,22 @@ public struct OptimizeLoop: Sendable {
         let records = try ledger.records()
         let watch = SpendWatch(usd: config.budgets.usd.map { $0 - records.map(\.costUSD).reduce(0, +) },
                                tokens: config.budgets.tokens.map { $0 - records.map(\.tokens).reduce(0, +) })
+        let (reached, notify) = AsyncStream<Void>.makeStream()
         let result = try await withThrowingTaskGroup(of: PanelEvaluation?.self) { group in
             group.addTask {
-                try await evaluator.evaluate(harnessDirectory: harness, tasks: tasks, trials: trials, jobsDirectory: jobs, jobName: name) { event in
+                defer { notify.finish() }
+                return try await evaluator.evaluate(harnessDirectory: harness, tasks: tasks, trials: trials, jobsDirectory: jobs,
+                                                    jobName: name) { event in
                     events(.job(experiment: id, stage: name, event))
-                    if case .trialFinished(let trial, _, _) = event { watch.add(trial) }
+                    if case .trialFinished(let trial, _, _) = event {
+                        watch.add(trial)
+                        if watch.exceeded { notify.yield() }
+                    }
                 }
             }
             if watch.capped {
                 group.addTask {
-                    while !watch.exceeded, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+                    for await _ in reached { break }
                     return nil
                 }
             }

@@ -52,7 +52,7 @@ struct OptimizeEndToEndTests {
 
         let before = try ExperimentLedger(path: run.ledger).records()
         #expect(before.map(\.id) == [0, 1, 2, 3])
-        #expect(before.map(\.status) == [.baseline, .discard, .rejected, .running])
+        #expect(before.map(\.status) == [.baseline, .discard, .rejected, .running], "\(before.map(\.reason))")
         #expect(scenario.meta.conversations == 3)
 
         // Second process: the same command continues and finishes at the experiment budget.
@@ -64,7 +64,7 @@ struct OptimizeEndToEndTests {
         let ledger = try ExperimentLedger(path: run.ledger)
         let records = try ledger.records()
         #expect(records.map(\.id) == [0, 1, 2, 3])
-        #expect(records.map(\.status) == [.baseline, .discard, .rejected, .keep])
+        #expect(records.map(\.status) == [.baseline, .discard, .rejected, .keep], "\(records.map(\.reason))")
         #expect(records[0] == before[0], "the baseline is not run again")
         #expect(records[1] == before[1] && records[2] == before[2], "finished experiments are not repeated")
         #expect(try ledger.info("state") == "finished")
@@ -131,7 +131,8 @@ struct OptimizeEndToEndTests {
         for held in ["echo-cedar", "echo-groves", "echo-dunes", "echo-herons"] { #expect(!status.stdout.contains(held)) }
 
         func submit(_ message: String) throws -> String {
-            let r = try Executables.run("aa", ["optimize", "submit", run.path, "-m", message, "--hypothesis", "h", "-q"])
+            let r = try Executables.run("aa", ["optimize", "submit", run.path, "-m", message, "--hypothesis", "h", "-q",
+                                               "--cache-dir", scenario.cacheDirectory])
             #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
             return r.stdout
         }
@@ -155,7 +156,7 @@ struct OptimizeEndToEndTests {
         #expect(try submit("A broken tool").contains("experiment 5: crash — The harness does not load"))
 
         let records = try ExperimentLedger(path: run.ledger).records()
-        #expect(records.map(\.status) == [.baseline, .keep, .keep, .discard, .rejected, .crash])
+        #expect(records.map(\.status) == [.baseline, .keep, .keep, .discard, .rejected, .crash], "\(records.map(\.reason))")
         #expect(records[3].parentCommit == records[2].commitID)
         let main = try await HarnessRepository(directory: run.harness).commit(of: "main")
         #expect(main == records[2].commitID)
@@ -174,7 +175,7 @@ struct OptimizeEndToEndTests {
         let r = try Executables.run("aa", arguments)
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try ExperimentLedger(path: OptimizeRunDirectory(path: scenario.runDirectory).ledger).records()
-        #expect(records.map(\.status) == [.baseline, .discard, .keep, .discard])
+        #expect(records.map(\.status) == [.baseline, .discard, .keep, .discard], "\(records.map(\.reason))")
         #expect(records.dropFirst().map(\.round) == [1, 1, 1] && records.dropFirst().map(\.candidate) == [0, 1, 2])
         #expect(records[3].avgScore == 1 && records[3].reason.contains("experiment 2 of the same round did better"))
         #expect(Set(records.dropFirst().map(\.parentCommit)).count == 1, "every candidate of a round has the same parent")

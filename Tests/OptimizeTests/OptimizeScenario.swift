@@ -34,6 +34,8 @@ final class OptimizeScenario {
     var suite: String { path + "/tasks" }
     var panels: String { path + "/panels.toml" }
     var runDirectory: String { path + "/run" }
+    /// A layer cache of the scenario's own, so other runs on the machine cannot disturb its trials.
+    var cacheDirectory: String { path + "/cache" }
     let taskServer: ScriptedModelServer
     let metaServer: ScriptedModelServer
     let meta: MetaScript
@@ -93,7 +95,7 @@ final class OptimizeScenario {
         ["optimize", "-p", suite, "--harness", Self.root + "/examples/harness", "--run-dir", runDirectory, "--panels", panels,
          "--program", Self.root + "/program.md", "-k", "2", "-n", "4", "--max-experiments", String(maxExperiments),
          "-m", "scripted-task", "--ak", "base_url=\(taskServer.baseURL)", "--meta-model", "scripted-meta",
-         "--mk", "base_url=\(metaServer.baseURL)", "-q"]
+         "--mk", "base_url=\(metaServer.baseURL)", "--cache-dir", cacheDirectory, "-q"]
     }
 
     /// The task model: the answer tool when the harness has one, else bash with its habits.
