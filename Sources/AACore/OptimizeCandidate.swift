@@ -28,9 +28,9 @@ extension OptimizeLoop {
             guard let spot = try await stage(record.id, "spot", harness: snapshot, tasks: spotTasks, trials: 1, into: &record) else {
                 return .interrupted
             }
-            if spot.errored == spot.trials {
+            if spot.agentErrors == spot.trials {
                 try finish(&record, .crash, stage: .spot,
-                           reason: "Every spot-check trial failed with an error (\(spotTasks.joined(separator: ", "))).", started: started)
+                           reason: "Every spot-check trial ended in an agent error (\(spotTasks.joined(separator: ", "))).", started: started)
                 return .decided
             }
             record.stage = .search

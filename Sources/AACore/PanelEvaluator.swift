@@ -3,7 +3,8 @@ import Foundation
 /// What a harness scored on a panel: trial rewards per task and what the trials spent.
 public struct PanelEvaluation: Sendable {
     public var rewards: [String: [Double]]
-    public var errored: Int
+    /// Trials that ended in an error of the agent (not of the environment or the verifier).
+    public var agentErrors: Int
     public var costUSD: Double
     public var tokens: Int
     public var jobDirectory: String
@@ -31,7 +32,8 @@ public struct PanelEvaluation: Sendable {
             tokens += (trial.agentResult?.nInputTokens ?? 0) + (trial.agentResult?.nOutputTokens ?? 0)
         }
         self.rewards = rewards
-        errored = trials.filter { $0.exceptionInfo != nil }.count
+        let agentKinds = Set([TrialFailure.Kind.agentError, .nonZeroAgentExitCode, .agentTimeout].map(\.rawValue))
+        agentErrors = trials.filter { agentKinds.contains($0.exceptionInfo?.exceptionType ?? "") }.count
         costUSD = cost
         self.tokens = tokens
         self.jobDirectory = jobDirectory

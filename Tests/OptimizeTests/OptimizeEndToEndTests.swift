@@ -152,11 +152,16 @@ struct OptimizeEndToEndTests {
         try Data(toml.replacingOccurrences(of: "turns = 30", with: "turns = 99").utf8).write(to: URL(fileURLWithPath: run.harness + "/harness.toml"))
         #expect(try submit("More turns").contains("rejected — Rejected before evaluation: harness.toml: [budget] changed"))
 
+        let long = String(repeating: "Think about every step before you act. ", count: 200)
+        try Data(long.utf8).write(to: URL(fileURLWithPath: run.harness + "/system.md"))
+        #expect(try submit("A very long prompt").contains("experiment 5: crash — Every spot-check trial ended in an agent error"))
+
         try Data("name = \"broken\"\n".utf8).write(to: URL(fileURLWithPath: run.harness + "/tools/broken.toml"))
-        #expect(try submit("A broken tool").contains("experiment 5: crash — The harness does not load"))
+        #expect(try submit("A broken tool").contains("experiment 6: crash — The harness does not load"))
 
         let records = try ExperimentLedger(path: run.ledger).records()
-        #expect(records.map(\.status) == [.baseline, .keep, .keep, .discard, .rejected, .crash], "\(records.map(\.reason))")
+        #expect(records.map(\.status) == [.baseline, .keep, .keep, .discard, .rejected, .crash, .crash], "\(records.map(\.reason))")
+        #expect(records[5].stage == .spot && records[5].trials == 0)
         #expect(records[3].parentCommit == records[2].commitID)
         let main = try await HarnessRepository(directory: run.harness).commit(of: "main")
         #expect(main == records[2].commitID)

@@ -7,7 +7,7 @@ import TestSupport
 /// when it writes them with bash, and follows a system prompt that asks for upper case. A harness
 /// tool `answer` that writes its argument exactly makes every task pass — for real, through the
 /// sandbox and the verifier. So: baseline 50 % (short words pass), the `answer` tool 100 %, the
-/// upper-case prompt 0 %.
+/// upper-case prompt 0 %; a system prompt beyond its context window makes every request fail.
 final class OptimizeScenario {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -98,12 +98,18 @@ final class OptimizeScenario {
          "--mk", "base_url=\(metaServer.baseURL)", "--cache-dir", cacheDirectory, "-q"]
     }
 
+    /// Bytes of system prompt beyond which the task model refuses the request, as a small context window would.
+    static let contextLimit = 4_000
+
     /// The task model: the answer tool when the harness has one, else bash with its habits.
     static func taskModel(_ request: ScriptedModelServer.Received) -> ScriptedModelServer.Reply {
         let body = request.json ?? [:]
         let messages = body["messages"] as? [[String: Any]] ?? []
         if messages.last?["role"] as? String == "tool" { return ScriptedReplies.openAIText("Done.") }
         let system = messages.first { $0["role"] as? String == "system" }?["content"] as? String ?? ""
+        if system.utf8.count > contextLimit {
+            return .json(#"{"error": {"message": "the prompt exceeds the context window"}}"#, status: 400)
+        }
         let instruction = messages.first { $0["role"] as? String == "user" }?["content"] as? String ?? ""
         let word = instruction.split(separator: "`").dropFirst().first.map(String.init) ?? ""
         let tools = (body["tools"] as? [[String: Any]] ?? []).compactMap { ($0["function"] as? [String: Any])?["name"] as? String }
