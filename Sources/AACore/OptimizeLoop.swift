@@ -168,11 +168,15 @@ public struct OptimizeLoop: Sendable {
         let events = events
         let evaluator = evaluator
         let jobs = directory.jobs(id)
-        // The dollar and token caps also stop a job mid-way: a watcher ends the job once the spending
-        // recorded so far plus this job's reaches a cap.
+        // The dollar, token and time caps also stop a job mid-way: a watcher ends the job once the spending
+        // recorded so far plus this job's reaches a cap, or the experiment's time runs past what is left.
         let records = try ledger.records()
         let watch = SpendWatch(usd: config.budgets.usd.map { $0 - records.map(\.costUSD).reduce(0, +) },
                                tokens: config.budgets.tokens.map { $0 - records.map(\.tokens).reduce(0, +) })
+        let experimentStarted = (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(record.startedAt)) ?? Date()
+        let timeLeft = config.budgets.wallSeconds.map {
+            $0 - records.filter { $0.id != id }.map(\.wallSeconds).reduce(0, +) - Date().timeIntervalSince(experimentStarted)
+        }
         let (reached, notify) = AsyncStream<Void>.makeStream()
         let result = try await withThrowingTaskGroup(of: PanelEvaluation?.self) { group in
             group.addTask {
@@ -192,6 +196,13 @@ public struct OptimizeLoop: Sendable {
                     return nil
                 }
             }
+            if let timeLeft {
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(max(0, timeLeft)))
+                    if !Task.isCancelled { watch.expire() }
+                    return nil
+                }
+            }
             var evaluation: PanelEvaluation?
             for try await value in group {
                 if let value {
@@ -206,6 +217,10 @@ public struct OptimizeLoop: Sendable {
         guard let result else { throw Failure("the \(name) job of experiment \(id) ended without a result") }
         record.costUSD += result.costUSD
         record.tokens += result.tokens
+        if watch.expired, result.cancelled || Task.isCancelled {
+            // Counted now, so the stop is put down to the time cap; a resume redoes this experiment anyway.
+            record.wallSeconds += Date().timeIntervalSince(experimentStarted)
+        }
         if result.cancelled || Task.isCancelled {
             try ledger.update(record)
             return nil
@@ -274,11 +289,18 @@ final class SpendWatch: Sendable {
     private let usdLeft: Double?
     private let tokensLeft: Int?
 
+    private let timeUp = Mutex(false)
+
     init(usd: Double?, tokens: Int?) {
         usdLeft = usd
         tokensLeft = tokens
         state = Mutex((0, 0))
     }
+
+    /// The time cap was reached.
+    func expire() { timeUp.withLock { $0 = true } }
+
+    var expired: Bool { timeUp.withLock { $0 } }
 
     /// Whether any cap applies.
     var capped: Bool { usdLeft != nil || tokensLeft != nil }
@@ -291,7 +313,7 @@ final class SpendWatch: Sendable {
     }
 
     var exceeded: Bool {
-        state.withLock { s in
+        expired || state.withLock { s in
             (usdLeft.map { s.usd >= $0 } ?? false) || (tokensLeft.map { s.tokens >= $0 } ?? false)
         }
     }

@@ -236,4 +236,20 @@ struct OptimizeEndToEndTests {
         let search = try PanelEvaluation.read(jobDirectory: run.jobs(1) + "/search")
         #expect(search.trials < 8 && search.cancelled)
     }
+
+    @Test func timeCapStopsAJobMidway() async throws {
+        // Every model reply takes 0.4 s, so the baseline's four stages take well over the 3 s cap: the cap must
+        // end a job in progress, not wait for the baseline to finish.
+        let scenario = try OptimizeScenario(proposals: [Self.proposals[2]], taskDelay: 0.4)
+        let run = OptimizeRunDirectory(path: scenario.runDirectory)
+        let r = try Executables.run("aa", scenario.optimizeArguments(maxExperiments: 5) + ["--budget-time", "3"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let ledger = try ExperimentLedger(path: run.ledger)
+        #expect(try ledger.info("state") == "finished")
+        #expect(try ledger.info("stop_reason")?.hasPrefix("time budget reached") == true)
+        let records = try ledger.records()
+        #expect(records.map(\.status) == [.running])
+        #expect(try #require(records.first).wallSeconds >= 3)
+        #expect(scenario.meta.conversations == 0)
+    }
 }

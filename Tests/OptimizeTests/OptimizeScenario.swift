@@ -40,8 +40,13 @@ final class OptimizeScenario {
     let metaServer: ScriptedModelServer
     let meta: MetaScript
 
-    init(proposals: [[(String, String)]]) throws {
-        taskServer = try ScriptedModelServer(responder: Self.taskModel)
+    /// `taskDelay`: seconds the task model takes per reply.
+    init(proposals: [[(String, String)]], taskDelay: Double = 0) throws {
+        taskServer = try ScriptedModelServer(responder: { request in
+            var reply = Self.taskModel(request)
+            reply.delay = taskDelay
+            return reply
+        })
         let script = MetaScript(proposals: proposals)
         meta = script
         metaServer = try ScriptedModelServer(responder: { script.reply($0) })
