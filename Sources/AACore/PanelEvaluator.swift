@@ -46,11 +46,14 @@ public struct PanelEvaluator: Sendable {
     public let runner: JobRunner
     public let config: OptimizeConfig
     public let suite: [String: TaskDefinition]
+    /// Where the trials run: this machine or a Slurm cluster.
+    public let executor: JobExecutor
 
-    public init(runner: JobRunner, config: OptimizeConfig, suite: [TaskDefinition]) {
+    public init(runner: JobRunner, config: OptimizeConfig, suite: [TaskDefinition], executor: JobExecutor = .local) {
         self.runner = runner
         self.config = config
         self.suite = Dictionary(suite.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.executor = executor
     }
 
     /// Runs `tasks` × `trials` with the harness in `harnessDirectory`; the job folder is
@@ -61,7 +64,7 @@ public struct PanelEvaluator: Sendable {
         options.harness = harnessDirectory
         let spec = JobSpec(jobName: jobName, jobsDirectory: jobsDirectory, datasetPath: config.suite,
                            tasks: tasks.compactMap { suite[$0] }, agentName: "harness", agentOptions: options, attempts: trials,
-                           concurrency: config.concurrency, settings: config.settings)
+                           concurrency: config.concurrency, settings: config.settings, executor: executor)
         let outcome = try await runner.run(spec, events: events)
         return PanelEvaluation(trials: outcome.result.trialResults, jobDirectory: outcome.jobDirectory, cancelled: outcome.cancelled)
     }

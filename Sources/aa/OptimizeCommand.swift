@@ -123,6 +123,8 @@ struct OptimizeRun: AsyncParsableCommand {
 
     @OptionGroup var environment: EnvironmentOptions
 
+    @OptionGroup(title: "Slurm") var slurm: SlurmOptions
+
     mutating func validate() throws {
         guard trials >= 1 else { throw ValidationError("--trials must be at least 1") }
         guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1") }
@@ -158,7 +160,7 @@ struct OptimizeRun: AsyncParsableCommand {
         do { runtime = try openRuntime() } catch { throw ExitCode(125) }
         defer { runtime.shutdown() }
         let loop = try OptimizeSetup.loop(config: config, directory: directory, tasks: tasks, meta: meta, runtime: runtime,
-                                          environment: environment) { progress.handle($0) }
+                                          environment: environment, slurm: slurm) { progress.handle($0) }
         let started = Date()
         let summary: OptimizeSummary
         do { summary = try await runCancellable { try await loop.run() } } catch {
@@ -285,6 +287,8 @@ struct OptimizeSubmit: AsyncParsableCommand {
 
     @OptionGroup var environment: EnvironmentOptions
 
+    @OptionGroup(title: "Slurm") var slurm: SlurmOptions
+
     mutating func run() async throws {
         let dir = OptimizeRunDirectory(path: directory)
         let config: OptimizeConfig
@@ -301,7 +305,7 @@ struct OptimizeSubmit: AsyncParsableCommand {
         do { runtime = try openRuntime() } catch { throw ExitCode(125) }
         defer { runtime.shutdown() }
         let loop = try OptimizeSetup.loop(config: config, directory: dir, tasks: tasks, meta: nil, runtime: runtime,
-                                          environment: environment) { progress.handle($0) }
+                                          environment: environment, slurm: slurm) { progress.handle($0) }
         let description = message
         let hypothesis = hypothesis
         let record: ExperimentRecord
@@ -316,7 +320,7 @@ struct OptimizeSubmit: AsyncParsableCommand {
 /// Shared by the optimize subcommands: building the loop and the closing summary.
 enum OptimizeSetup {
     static func loop(config: OptimizeConfig, directory: OptimizeRunDirectory, tasks: [TaskDefinition], meta: MetaAgent?,
-                     runtime: SandboxRuntime, environment: EnvironmentOptions,
+                     runtime: SandboxRuntime, environment: EnvironmentOptions, slurm: SlurmOptions,
                      events: @escaping @Sendable (OptimizeEvent) -> Void) throws -> OptimizeLoop {
         let builder: EnvironmentBuilder
         do { builder = try environment.makeBuilder(runtime: runtime) } catch {
@@ -325,7 +329,8 @@ enum OptimizeSetup {
         }
         let runner = JobRunner(trialRunner: TrialRunner(runtime: runtime, builder: builder, settings: config.settings, logger: cliLogger),
                                logger: cliLogger)
-        let evaluator = PanelEvaluator(runner: runner, config: config, suite: tasks)
+        let evaluator = PanelEvaluator(runner: runner, config: config, suite: tasks,
+                                       executor: slurm.jobExecutor(concurrency: config.concurrency, environment: environment))
         do {
             return try OptimizeLoop(config: config, directory: directory, evaluator: evaluator, metaAgent: meta, logger: cliLogger, events: events)
         } catch {

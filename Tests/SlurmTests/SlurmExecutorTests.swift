@@ -123,6 +123,38 @@ final class SlurmExecutorTests {
         #expect(analyze.stdout.contains("Trials: 13, failed: 0"))
     }
 
+    @Test func optimizeRunsItsPanelsThroughSlurm() throws {
+        let suite = try slowSuite(seconds: 0)
+        try FileManager.default.copyItem(atPath: Self.bundled + "/hello-file", toPath: suite + "/hello-again")
+        let toml = try String(contentsOfFile: suite + "/hello-again/task.toml", encoding: .utf8)
+            .replacingOccurrences(of: "name = \"hello-file\"", with: "name = \"hello-again\"")
+        try toml.write(toFile: suite + "/hello-again/task.toml", atomically: true, encoding: .utf8)
+        try "search = [\"hello-file\"]\nvalidation = [\"slow-hello\"]\ntest = [\"hello-again\"]\n"
+            .write(toFile: work + "/panels.toml", atomically: true, encoding: .utf8)
+        // The task model writes the file, then says it is done.
+        let model = try ScriptedModelServer(responder: { request in
+            let messages = request.json?["messages"] as? [[String: Any]] ?? []
+            if messages.last?["role"] as? String == "tool" { return ScriptedReplies.openAIText("Done.") }
+            return ScriptedReplies.openAIToolCall("bash", arguments: #"{"command":"printf 'Hello, world!\\n' > /app/hello.txt"}"#)
+        })
+        defer { model.stop() }
+        let run = work + "/run"
+        let r = try runAA(["optimize", "-p", suite, "--harness", TestCluster.repository + "/examples/harness", "--run-dir", run,
+                           "--panels", work + "/panels.toml", "--program", TestCluster.repository + "/program.md",
+                           "-k", "1", "-n", "2", "--max-experiments", "0", "-m", "scripted", "--ak", "base_url=\(model.baseURL)",
+                           "--mk", "base_url=\(model.baseURL)", "-q", "--executor", "slurm", "--slurm-poll-interval", "0.5",
+                           "--slurm-mem", "256"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let ledger = try ExperimentLedger(path: run + "/ledger.sqlite")
+        let baseline = try #require(try ledger.records().first)
+        #expect(baseline.status == .baseline)
+        #expect(baseline.avgScore == 1 && baseline.validationScore == 1 && baseline.testScore == 1)
+        for stage in ["search", "search-rerun", "validation", "test"] {
+            let submitted = OptimizeRunDirectory(path: run).jobs(0) + "/\(stage)/.aa-slurm/submit-1.id"
+            #expect(FileManager.default.fileExists(atPath: submitted), "the \(stage) job did not go through Slurm")
+        }
+    }
+
     @Test func aBatchRunsSeveralTrialsInOneArrayTask() throws {
         let suite = try slowSuite(seconds: 0)
         let r = try runAA(runArguments(suite: suite, job: "batch") + ["--slurm-batch", "2"])
