@@ -91,35 +91,10 @@ struct OptimizeRun: AsyncParsableCommand {
     @Option(name: [.customLong("mk"), .customLong("meta-kwarg")], help: "Meta-agent keyword argument K=V (provider, base_url, api_key_env, response_format — default: the task agent's --ak — and action_protocol, max_turns, temperature, max_tokens).")
     var metaKwargs: [String] = []
 
-    @Option(name: .customLong("timeout-multiplier"), help: "Multiplies every trial timeout.")
-    var timeoutMultiplier = 1.0
-
-    @Option(name: .customLong("agent-timeout-multiplier"), help: "Multiplies the agent timeout (instead of --timeout-multiplier).")
-    var agentTimeoutMultiplier: Double?
-
-    @Option(name: .customLong("verifier-timeout-multiplier"), help: "Multiplies the verifier timeout (instead of --timeout-multiplier).")
-    var verifierTimeoutMultiplier: Double?
-
-    @Option(name: .customLong("override-timeout-sec"), help: "Agent timeout in seconds instead of the task's.")
-    var overrideTimeout: Double?
-
-    @Option(name: .customLong("max-timeout-sec"), help: "Cap on the agent timeout in seconds.")
-    var maxTimeout: Double?
-
-    @Option(name: .customLong("override-cpus"), help: "CPUs per trial instead of the task's.")
-    var overrideCPUs: Double?
-
-    @Option(name: .customLong("override-memory-mb"), help: "Memory per trial (MB) instead of the task's.")
-    var overrideMemoryMB: Int?
-
-    @Option(name: [.customLong("ve"), .customLong("verifier-env")], help: "Verifier environment variable K=V (repeatable).")
-    var verifierEnv: [String] = []
-
-    @Option(name: .customLong("cap-add"), help: "A capability root keeps in trial sandboxes (as for aa run).")
-    var capAdd: [String] = []
-
     @Flag(name: [.short, .long], help: "No progress output, only the closing summary.")
     var quiet = false
+
+    @OptionGroup(title: "Trials") var trial: TrialOptions
 
     @OptionGroup var environment: EnvironmentOptions
 
@@ -198,20 +173,7 @@ struct OptimizeRun: AsyncParsableCommand {
         } else {
             split = Panels.split(suite, seed: seed)
         }
-        var settings = TrialSettings()
-        settings.timeoutMultiplier = timeoutMultiplier
-        settings.agentTimeoutMultiplier = agentTimeoutMultiplier
-        settings.verifierTimeoutMultiplier = verifierTimeoutMultiplier
-        settings.agentTimeoutOverride = overrideTimeout
-        settings.maxAgentTimeout = maxTimeout
-        settings.overrideCPUs = overrideCPUs
-        settings.overrideMemoryMB = overrideMemoryMB
-        settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")
-        do throws(SandboxError) {
-            settings.capabilities = try SandboxSpec.Capability.parse(capAdd, option: "--cap-add")
-        } catch {
-            throw ValidationError("\(error.step): \(error.detail)")
-        }
+        let settings = try trial.settings()
         let name = JobSpec.defaultJobName()
         let directory = OptimizeRunDirectory(path: runDir ?? "runs/" + name)
         let options = AgentRegistry.Options(model: model, kwargs: try keyValues(agentKwargs, option: "--ak"),

@@ -55,52 +55,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry-exclude"), help: "Never retry these exception types (repeatable; default: Harbor's list).")
     var retryExclude: [String] = []
 
-    @Option(name: .customLong("timeout-multiplier"), help: "Multiplies every timeout.")
-    var timeoutMultiplier = 1.0
-
-    @Option(name: .customLong("agent-timeout-multiplier"), help: "Multiplies the agent timeout (instead of --timeout-multiplier).")
-    var agentTimeoutMultiplier: Double?
-
-    @Option(name: .customLong("verifier-timeout-multiplier"), help: "Multiplies the verifier timeout (instead of --timeout-multiplier).")
-    var verifierTimeoutMultiplier: Double?
-
-    @Option(name: .customLong("environment-build-timeout-multiplier"), help: "Multiplies the build timeout (instead of --timeout-multiplier).")
-    var environmentBuildTimeoutMultiplier: Double?
-
-    @Option(name: .customLong("override-timeout-sec"), help: "Agent timeout in seconds instead of the task's.")
-    var overrideTimeout: Double?
-
-    @Option(name: .customLong("max-timeout-sec"), help: "Cap on the agent timeout in seconds.")
-    var maxTimeout: Double?
-
-    @Option(name: .customLong("override-cpus"), help: "CPUs per trial instead of the task's.")
-    var overrideCPUs: Double?
-
-    @Option(name: .customLong("override-memory-mb"), help: "Memory per trial (MB) instead of the task's.")
-    var overrideMemoryMB: Int?
-
-    @Option(name: .customLong("override-storage-mb"), help: "Writable disk per trial (MB) instead of the task's.")
-    var overrideStorageMB: Int?
-
-    @Option(name: .customLong("cap-add"), help: ArgumentHelp(
-        "A capability root keeps in trial sandboxes (CHOWN, SETUID …, or 'docker' for Docker's default set, as Harbor's containers have); none by default.",
-        valueName: "name"))
-    var capAdd: [String] = []
-
     @Option(name: [.customLong("ak"), .customLong("agent-kwarg")], help: "Agent keyword argument K=V (repeatable).")
     var agentKwargs: [String] = []
 
     @Option(name: [.customLong("ae"), .customLong("agent-env")], help: "Agent environment variable K=V (repeatable).")
     var agentEnv: [String] = []
 
-    @Option(name: [.customLong("ve"), .customLong("verifier-env")], help: "Verifier environment variable K=V (repeatable).")
-    var verifierEnv: [String] = []
-
     @Flag(name: .customLong("disable-verification"), help: "Run agents only; no verifier, no reward.")
     var disableVerification = false
 
     @Flag(name: [.short, .long], help: "No progress output, only the closing table.")
     var quiet = false
+
+    @OptionGroup(title: "Trials") var trial: TrialOptions
 
     @OptionGroup var environment: EnvironmentOptions
 
@@ -110,7 +77,6 @@ struct RunCommand: AsyncParsableCommand {
         guard nConcurrent >= 1 else { throw ValidationError("--n-concurrent must be at least 1") }
         guard nAttempts >= 1 else { throw ValidationError("--n-attempts must be at least 1") }
         guard maxRetries >= 0 else { throw ValidationError("--max-retries must not be negative") }
-        guard timeoutMultiplier > 0 else { throw ValidationError("--timeout-multiplier must be positive") }
         if let n = nTasks, n < 1 { throw ValidationError("--n-tasks must be at least 1") }
         if let name = jobName, name.isEmpty || name.contains("/") || name.hasPrefix(".") {
             throw ValidationError("--job-name must be a plain folder name")
@@ -135,23 +101,8 @@ struct RunCommand: AsyncParsableCommand {
             printError("aa: \(error)")
             throw ExitCode(2)
         }
-        var settings = TrialSettings()
-        settings.timeoutMultiplier = timeoutMultiplier
-        settings.agentTimeoutMultiplier = agentTimeoutMultiplier
-        settings.verifierTimeoutMultiplier = verifierTimeoutMultiplier
-        settings.environmentBuildTimeoutMultiplier = environmentBuildTimeoutMultiplier
-        settings.agentTimeoutOverride = overrideTimeout
-        settings.maxAgentTimeout = maxTimeout
-        settings.overrideCPUs = overrideCPUs
-        settings.overrideMemoryMB = overrideMemoryMB
-        settings.overrideStorageMB = overrideStorageMB
-        do throws(SandboxError) {
-            settings.capabilities = try SandboxSpec.Capability.parse(capAdd, option: "--cap-add")
-        } catch {
-            throw ValidationError("\(error.step): \(error.detail)")
-        }
+        var settings = try trial.settings()
         settings.disableVerification = disableVerification
-        settings.verifierEnv = try keyValues(verifierEnv, option: "--ve")
         let spec = JobSpec(
             jobName: jobName ?? JobSpec.freshJobName(in: jobsDir), jobsDirectory: jobsDir, datasetPath: path, tasks: tasks,
             agentName: agent, agentOptions: options, attempts: nAttempts, concurrency: nConcurrent, maxRetries: maxRetries,
