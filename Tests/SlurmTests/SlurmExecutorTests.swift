@@ -25,13 +25,18 @@ final class SlurmExecutorTests {
         let suite = work + "/suite"
         try FileManager.default.createDirectory(atPath: suite, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.bundled + "/hello-file", toPath: suite + "/hello-file")
-        try FileManager.default.copyItem(atPath: Self.bundled + "/hello-file", toPath: suite + "/slow-hello")
-        let toml = try String(contentsOfFile: suite + "/slow-hello/task.toml", encoding: .utf8)
-            .replacingOccurrences(of: "name = \"hello-file\"", with: "name = \"slow-hello\"")
-        try toml.write(toFile: suite + "/slow-hello/task.toml", atomically: true, encoding: .utf8)
+        try copyHelloFile(as: "slow-hello", into: suite)
         try "#!/bin/bash\nsleep \(seconds)\necho 'Hello, world!' > /app/hello.txt\n"
             .write(toFile: suite + "/slow-hello/solution/solve.sh", atomically: true, encoding: .utf8)
         return suite
+    }
+
+    /// A copy of the bundled `hello-file` task under another name.
+    func copyHelloFile(as name: String, into suite: String) throws {
+        try FileManager.default.copyItem(atPath: Self.bundled + "/hello-file", toPath: suite + "/" + name)
+        let toml = try String(contentsOfFile: suite + "/\(name)/task.toml", encoding: .utf8)
+            .replacingOccurrences(of: "name = \"hello-file\"", with: "name = \"\(name)\"")
+        try toml.write(toFile: suite + "/\(name)/task.toml", atomically: true, encoding: .utf8)
     }
 
     func runArguments(suite: String, job: String, executor: String = "slurm") -> [String] {
@@ -125,10 +130,7 @@ final class SlurmExecutorTests {
 
     @Test func optimizeRunsItsPanelsThroughSlurm() throws {
         let suite = try slowSuite(seconds: 0)
-        try FileManager.default.copyItem(atPath: Self.bundled + "/hello-file", toPath: suite + "/hello-again")
-        let toml = try String(contentsOfFile: suite + "/hello-again/task.toml", encoding: .utf8)
-            .replacingOccurrences(of: "name = \"hello-file\"", with: "name = \"hello-again\"")
-        try toml.write(toFile: suite + "/hello-again/task.toml", atomically: true, encoding: .utf8)
+        try copyHelloFile(as: "hello-again", into: suite)
         try "search = [\"hello-file\"]\nvalidation = [\"slow-hello\"]\ntest = [\"hello-again\"]\n"
             .write(toFile: work + "/panels.toml", atomically: true, encoding: .utf8)
         // The task model writes the file, then says it is done.
