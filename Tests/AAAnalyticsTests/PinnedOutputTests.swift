@@ -20,10 +20,11 @@ import Testing
             return
         }
         let pinned = try String(contentsOfFile: path, encoding: .utf8)
+        guard text != pinned else { return }
         let got = text.split(separator: "\n", omittingEmptySubsequences: false)
         let want = pinned.split(separator: "\n", omittingEmptySubsequences: false)
-        let firstDifference = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
-        #expect(text == pinned, "\(name) differs from line \(firstDifference + 1): got \(got.count > firstDifference ? String(got[firstDifference]) : "<end>")")
+        let line = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
+        Issue.record("\(name) differs from line \(line + 1): got \(line < got.count ? String(got[line]) : "<end>"), pinned \(line < want.count ? String(want[line]) : "<end>")")
     }
 
     @Test func templatesOfAGeneratedLogStayTheSame() throws {
