@@ -354,20 +354,29 @@ public enum TraceEventCodec {
             }
         }
 
+        /// 10⁰ … 10¹⁵, exact as doubles.
+        static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
         mutating func number() -> Value? {
             let start = i
             var isInteger = true
             var negative = false
             var integer: Int64 = 0
             var digits = 0
+            var dots = 0, fraction = 0, exponent = false
             if i < bytes.count, bytes[i] == 0x2d { negative = true; i += 1 }
             while i < bytes.count {
                 let c = bytes[i]
                 if c >= 0x30 && c <= 0x39 {
                     if digits < 18 { integer = integer * 10 + Int64(c - 0x30) }
                     digits += 1
-                } else if c == 0x2e || c == 0x65 || c == 0x45 || c == 0x2b || c == 0x2d {
+                    if dots > 0 { fraction += 1 }
+                } else if c == 0x2e {
                     isInteger = false
+                    dots += 1
+                } else if c == 0x65 || c == 0x45 || c == 0x2b || c == 0x2d {
+                    isInteger = false
+                    exponent = true
                 } else {
                     break
                 }
@@ -375,6 +384,12 @@ public enum TraceEventCodec {
             }
             guard digits > 0 else { return nil }
             if isInteger && digits <= 18 { return .number(Double(negative ? -integer : integer), isInteger: true) }
+            // d.ddd with at most 15 digits: both the digits and the power of ten are exact doubles,
+            // so one correctly rounded division gives what strtod gives.
+            if !exponent, dots == 1, digits <= 15, fraction > 0, digits > fraction {
+                let d = Double(integer) / FlatParser.powersOfTen[fraction]
+                return .number(negative ? -d : d, isInteger: false)
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
             guard let d = Double(text) else { return nil }
             return .number(d, isInteger: isInteger)

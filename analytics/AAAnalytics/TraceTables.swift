@@ -154,27 +154,31 @@ public struct TableBuilder: Sendable {
         t.durationSeconds.append(record.durationSeconds ?? .nan)
         t.firstStep.append(Int32(tables.steps.count))
         t.stepRows.append(Int32(record.steps.count))
-        t.stepCount.append(Int32(record.steps.map(\.index).max() ?? 0))
+        // Steps are read in place (a copy of each would retain and release its strings).
+        let steps = record.steps
+        var highest = steps.isEmpty ? 0 : Int.min
+        for k in steps.indices { highest = max(highest, steps[k].index) }
+        t.stepCount.append(Int32(highest))
         swap(&t, &tables.trials)
 
         var s = StepsTable()
         swap(&s, &tables.steps)
-        for step in record.steps {
+        for k in steps.indices {
             s.trial.append(trialRow)
-            s.index.append(Int32(step.index))
-            s.kind.append(step.kind.rawValue)
-            s.tool.append(step.tool)
-            s.command.append(step.command)
-            s.commandTemplate.append(step.command.map { Self.mine(firstLine($0), &commandMiner, &commandIds) } ?? 0)
-            s.exitCode.append(step.exitCode.map { Int32(clamping: $0) } ?? StepsTable.noExitCode)
-            s.outputBytes.append(Int64(step.outputBytes ?? -1))
-            s.output.append(step.output)
-            s.errorLine.append(step.errorLine)
-            s.errorTemplate.append(step.errorLine.map { Self.mine($0, &errorMiner, &errorIds) } ?? 0)
-            s.category.append(step.category)
-            s.tokens.append(Int64(step.tokens ?? -1))
-            s.latencySeconds.append(step.latencySeconds ?? .nan)
-            s.timedOut.append(step.timedOut)
+            s.index.append(Int32(steps[k].index))
+            s.kind.append(steps[k].kind.rawValue)
+            s.tool.append(steps[k].tool)
+            s.command.append(steps[k].command)
+            s.commandTemplate.append(steps[k].command.map { Self.mine(firstLine($0), &commandMiner, &commandIds) } ?? 0)
+            s.exitCode.append(steps[k].exitCode.map { Int32(clamping: $0) } ?? StepsTable.noExitCode)
+            s.outputBytes.append(Int64(steps[k].outputBytes ?? -1))
+            s.output.append(steps[k].output)
+            s.errorLine.append(steps[k].errorLine)
+            s.errorTemplate.append(steps[k].errorLine.map { Self.mine($0, &errorMiner, &errorIds) } ?? 0)
+            s.category.append(steps[k].category)
+            s.tokens.append(Int64(steps[k].tokens ?? -1))
+            s.latencySeconds.append(steps[k].latencySeconds ?? .nan)
+            s.timedOut.append(steps[k].timedOut)
         }
         swap(&s, &tables.steps)
     }
