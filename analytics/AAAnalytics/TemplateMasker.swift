@@ -45,6 +45,10 @@ public enum TemplateMasker {
             for k in end..<count { put(token[k]) }
             return n
         }
+        if isDigit(token[0]), isDigit(token[count - 1]), isNumber(token) {
+            putWildcard()
+            return n
+        }
         var i = 0
         while i < count {
             let c0 = token[i]
@@ -80,6 +84,22 @@ public enum TemplateMasker {
             i = end
         }
         return n
+    }
+
+    /// Digits with single separators between them (a number, IP, time or version), which
+    /// masking turns into one `<*>` as a whole.
+    @inline(__always) private static func isNumber(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        var separator = false
+        for c in token {
+            if isDigit(c) {
+                separator = false
+            } else if isSeparator(c), !separator {
+                separator = true
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// A file-system path: starts with `/`, `~/`, `./` or `../`, or has two or more slashes.
@@ -170,13 +190,19 @@ struct TokenScanner {
                     break
                 }
                 let keep = k == 0 ? 0 : UInt64.max >> (64 - 8 * k)
-                digitsOrSlashes |= Self.digitOrSlashBytes(w) & keep
-                slashes |= Self.slashBytes(w) & keep
+                let found = Self.digitOrSlashBytes(w) & keep
+                if found != 0 {
+                    digitsOrSlashes |= found
+                    slashes |= Self.slashBytes(w) & keep
+                }
                 i += k
                 break
             }
-            digitsOrSlashes |= Self.digitOrSlashBytes(w)
-            slashes |= Self.slashBytes(w)
+            let found = Self.digitOrSlashBytes(w)
+            if found != 0 {
+                digitsOrSlashes |= found
+                slashes |= Self.slashBytes(w)
+            }
             i += 8
         }
         position = i

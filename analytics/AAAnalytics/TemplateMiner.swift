@@ -19,6 +19,8 @@ public struct TemplateMiner: Sendable {
     /// The routing tree: the node for each token count, the edges, per node its child count and
     /// the first and last template of its leaf list.
     private var roots: [Int32] = []
+    /// Per token count: the fewest positions a template must match to reach `similarity`.
+    private var minimumMatches: [Int] = []
     private var edges = EdgeTable()
     private var childCounts: [Int32] = []
     private var firstTemplate: [Int32] = []
@@ -66,39 +68,43 @@ public struct TemplateMiner: Sendable {
         let needed = TokenScanner.bufferSize(line.count)
         if buffer.count < needed { buffer = [UInt8](repeating: 0, count: max(needed, 2 * buffer.count)) }
         if tokens.count < line.count / 2 + 1 { tokens = [Int32](repeating: 0, count: max(line.count / 2 + 1, 2 * tokens.count)) }
-        let n = buffer.withUnsafeMutableBufferPointer { buffer in
-            tokens.withUnsafeMutableBufferPointer { tokens in
+        return buffer.withUnsafeMutableBufferPointer { buffer in
+            tokens.withUnsafeMutableBufferPointer { all in
                 var scanner = TokenScanner(line, buffer: buffer)
                 var n = 0
                 while let token = scanner.next() {
-                    tokens[n] = isWildcard(token) ? 0 : intern(token)
+                    all[n] = isWildcard(token) ? 0 : intern(token)
                     n += 1
                 }
-                return n
+                return add(UnsafeBufferPointer(rebasing: all[..<n]))
             }
         }
-        return tokens.withUnsafeBufferPointer { all in
-            let tokens = UnsafeBufferPointer(rebasing: all[..<n])
-            let leaf = route(tokens)
-            if let id = best(in: leaf, for: tokens) {
+    }
+
+    /// Adds a line's tokens: joins the best template of their leaf or starts one.
+    private mutating func add(_ tokens: UnsafeBufferPointer<Int32>) -> Int {
+        let n = tokens.count
+        let leaf = route(tokens)
+        if let (id, exact) = best(in: leaf, for: tokens) {
+            if !exact {
                 let start = templateStart[id]
                 templateTokens.withUnsafeMutableBufferPointer { all in
                     // Positions where the line differs become wildcards.
-                    for i in 0..<tokens.count where all[start + i] != tokens[i] && all[start + i] != 0 { all[start + i] = 0 }
+                    for i in 0..<n where all[start + i] != tokens[i] && all[start + i] != 0 { all[start + i] = 0 }
                 }
-                sizes[id] += 1
-                return id + 1
             }
-            let id = Int32(templateStart.count)
-            templateStart.append(templateTokens.count)
-            templateCount.append(Int32(n))
-            templateTokens.append(contentsOf: tokens)
-            sizes.append(1)
-            nextInLeaf.append(-1)
-            if lastTemplate[leaf] < 0 { firstTemplate[leaf] = id } else { nextInLeaf[Int(lastTemplate[leaf])] = id }
-            lastTemplate[leaf] = id
-            return Int(id) + 1
+            sizes[id] += 1
+            return id + 1
         }
+        let id = Int32(templateStart.count)
+        templateStart.append(templateTokens.count)
+        templateCount.append(Int32(n))
+        templateTokens.append(contentsOf: tokens)
+        sizes.append(1)
+        nextInLeaf.append(-1)
+        if lastTemplate[leaf] < 0 { firstTemplate[leaf] = id } else { nextInLeaf[Int(lastTemplate[leaf])] = id }
+        lastTemplate[leaf] = id
+        return Int(id) + 1
     }
 
     /// The current template of an id from `add`, tokens joined by spaces.
@@ -135,7 +141,17 @@ public struct TemplateMiner: Sendable {
     /// The leaf for these tokens, creating the path as Drain does: a token with a digit, or one
     /// that finds its node full, goes to the node's wildcard child.
     private mutating func route(_ tokens: UnsafeBufferPointer<Int32>) -> Int {
-        if tokens.count >= roots.count { roots.append(contentsOf: repeatElement(-1, count: tokens.count + 1 - roots.count)) }
+        while tokens.count >= roots.count {
+            let n = roots.count
+            roots.append(-1)
+            var needed = 0
+            if n == 0 {
+                needed = similarity <= 1 ? 0 : 1
+            } else {
+                while needed <= n, Double(needed) / Double(n) < similarity { needed += 1 }
+            }
+            minimumMatches.append(needed)
+        }
         var node = roots[tokens.count]
         if node < 0 {
             node = newNode()
@@ -163,16 +179,11 @@ public struct TemplateMiner: Sendable {
     }
 
     /// The template of the leaf with the most positions equal to the line (wildcards count as
-    /// equal; ties: more wildcards, then the older template), when their share reaches the threshold.
-    private func best(in leaf: Int, for tokens: UnsafeBufferPointer<Int32>) -> Int? {
+    /// equal; ties: more wildcards, then the older template), when their share reaches the
+    /// threshold, and whether it already covers the line (matches every position).
+    private func best(in leaf: Int, for tokens: UnsafeBufferPointer<Int32>) -> (id: Int, exact: Bool)? {
         let n = tokens.count
-        // The fewest matching positions that reach the threshold.
-        var needed = 0
-        if n == 0 {
-            needed = similarity <= 1 ? 0 : 1
-        } else {
-            while needed <= n, Double(needed) / Double(n) < similarity { needed += 1 }
-        }
+        let needed = minimumMatches[n]
         var bestId = -1
         var bestMatches = -1
         var bestWildcards = -1
@@ -205,7 +216,7 @@ public struct TemplateMiner: Sendable {
             }
         }
         guard bestId >= 0, bestMatches >= needed else { return nil }
-        return bestId
+        return (bestId, bestMatches == n)
     }
 }
 
@@ -224,7 +235,7 @@ private struct EdgeTable: Sendable {
     }
 
     subscript(node: Int32, token: Int32) -> Int32? {
-        get {
+        @inline(__always) get {
             let k = Self.key(node, token)
             let mask = keys.count - 1
             var s = Self.slot(k, mask)
