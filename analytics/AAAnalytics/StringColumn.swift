@@ -19,9 +19,12 @@ public struct StringColumn: Sendable, Equatable {
 
     public var count: Int { codes.count }
 
-    public mutating func append(_ value: String?) {
-        guard let value else { codes.append(-1); return }
-        codes.append(code(for: value))
+    /// Appends a row and returns its code (−1 for a missing value).
+    @discardableResult
+    public mutating func append(_ value: String?) -> Int32 {
+        let row = value.map { code(for: $0) } ?? -1
+        codes.append(row)
+        return row
     }
 
     /// The code of a string, adding it to the dictionary if new (one hash lookup; none when the

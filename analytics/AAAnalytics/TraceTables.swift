@@ -130,6 +130,10 @@ public struct TableBuilder: Sendable {
     /// Template ids of lines already mined: an identical line joins the same template.
     private var commandIds: [String: Int32] = [:]
     private var errorIds: [String: Int32] = [:]
+    /// The same by code in the command and error-line columns (0: not looked up yet), so that a
+    /// value seen before costs no second hash.
+    private var commandIdByCode: [Int32] = []
+    private var errorIdByCode: [Int32] = []
 
     public init() {}
 
@@ -168,13 +172,23 @@ public struct TableBuilder: Sendable {
             s.index.append(Int32(steps[k].index))
             s.kind.append(steps[k].kind.rawValue)
             s.tool.append(steps[k].tool)
-            s.command.append(steps[k].command)
-            s.commandTemplate.append(steps[k].command.map { Self.mine(firstLine($0), &commandMiner, &commandIds) } ?? 0)
+            let command = s.command.append(steps[k].command)
+            var commandTemplate = Self.cached(command, commandIdByCode)
+            if command >= 0, commandTemplate == 0 {
+                commandTemplate = Self.mine(firstLine(steps[k].command!), &commandMiner, &commandIds)
+                Self.remember(commandTemplate, code: command, in: &commandIdByCode)
+            }
+            s.commandTemplate.append(commandTemplate)
             s.exitCode.append(steps[k].exitCode.map { Int32(clamping: $0) } ?? StepsTable.noExitCode)
             s.outputBytes.append(Int64(steps[k].outputBytes ?? -1))
             s.output.append(steps[k].output)
-            s.errorLine.append(steps[k].errorLine)
-            s.errorTemplate.append(steps[k].errorLine.map { Self.mine($0, &errorMiner, &errorIds) } ?? 0)
+            let errorLine = s.errorLine.append(steps[k].errorLine)
+            var errorTemplate = Self.cached(errorLine, errorIdByCode)
+            if errorLine >= 0, errorTemplate == 0 {
+                errorTemplate = Self.mine(steps[k].errorLine!, &errorMiner, &errorIds)
+                Self.remember(errorTemplate, code: errorLine, in: &errorIdByCode)
+            }
+            s.errorTemplate.append(errorTemplate)
             s.category.append(steps[k].category)
             s.tokens.append(Int64(steps[k].tokens ?? -1))
             s.latencySeconds.append(steps[k].latencySeconds ?? .nan)
@@ -206,6 +220,17 @@ public struct TableBuilder: Sendable {
         result.commandTemplates = (0..<commandMiner.count).map { commandMiner.template($0 + 1) }
         result.errorTemplates = (0..<errorMiner.count).map { errorMiner.template($0 + 1) }
         return result
+    }
+
+    /// The template id cached for a column code (0 when there is none, or no value).
+    private static func cached(_ code: Int32, _ byCode: [Int32]) -> Int32 {
+        code >= 0 && Int(code) < byCode.count ? byCode[Int(code)] : 0
+    }
+
+    private static func remember(_ id: Int32, code: Int32, in byCode: inout [Int32]) {
+        let i = Int(code)
+        if i >= byCode.count { byCode.append(contentsOf: repeatElement(0, count: i + 1 - byCode.count)) }
+        byCode[i] = id
     }
 
     private static func mine(_ line: String, _ miner: inout TemplateMiner, _ ids: inout [String: Int32]) -> Int32 {
