@@ -175,8 +175,8 @@ public enum JobImporter {
 
     /// Harbor's TrialResult: task, agent, reward, exception, token totals and timing.
     private static func applyResult(_ path: String, to record: inout TrialRecord) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        guard let r = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let bytes = try? TraceReader.readFile(path) else { return }
+        guard let r = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             record.problems.append("\(path): not a JSON object")
             return
         }
@@ -206,6 +206,8 @@ public enum JobImporter {
 
     /// Reward files (when result.json had none) and a bounded verifier output, failure lines first.
     private static func applyVerifier(_ folder: String, to record: inout TrialRecord) {
+        // One stat instead of failed opens when the trial has no verifier folder.
+        guard isDirectory(folder) else { return }
         if record.reward == nil {
             if let text = readText(folder + "/reward.txt") {
                 record.reward = Double(text.trimmingWhitespace())
