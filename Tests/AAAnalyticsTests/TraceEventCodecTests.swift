@@ -48,4 +48,20 @@ import Testing
         #expect(TraceEventCodec.decode(Array(#"{"time":1}"#.utf8)[...]) == nil)
         #expect(TraceEventCodec.decode(Array(#"{"kind":"error","time":1"#.utf8)[...]) == nil)
     }
+
+    /// Decimals read by the parser's fast path equal what Double(String) (strtod) reads.
+    @Test func readsDecimalsAsStrtodDoes() {
+        var state: UInt64 = 42
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+        var texts = ["0.1", "-0.0", "0.3", "2.675", "1700000000.5", "123456789012.345", "9007199254.740993", "0.000000000000001"]
+        for _ in 0..<2_000 {
+            let digits = String(next() % 1_000_000_000_000_000)
+            let point = 1 + Int(next() % UInt64(digits.count))
+            texts.append((next() % 2 == 0 ? "-" : "") + digits.prefix(point) + "." + (point < digits.count ? digits.dropFirst(point) : "5"))
+        }
+        for text in texts {
+            let line = Array(#"{"kind":"reward","reward":\#(text),"time":1}"#.utf8)
+            #expect(TraceEventCodec.decode(line[...])?.reward?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+    }
 }

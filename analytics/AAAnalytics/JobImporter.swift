@@ -45,14 +45,22 @@ public enum JobImporter {
         let folders = try trialFolders(in: paths)
         let total = folders.count
         let done = Counter()
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         func start(_ range: Range<Int>) -> (DispatchGroup, Slots) {
             let group = DispatchGroup()
             let slots = Slots(count: range.count)
+            let cursor = Counter()
             DispatchQueue.global().async(group: group) {
-                DispatchQueue.concurrentPerform(iterations: range.count) { i in
-                    let (job, folder) = folders[range.lowerBound + i]
-                    slots.set(i, readTrial(folder: folder, job: job))
-                    progress?(done.increment(), total)
+                // One worker per core, each with its own decompressor, taking the next trial as it goes.
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    let decompressor = try? ZstdDecompressor()
+                    while true {
+                        let i = cursor.increment() - 1
+                        guard i < range.count else { break }
+                        let (job, folder) = folders[range.lowerBound + i]
+                        slots.set(i, readTrial(folder: folder, job: job, decompressor: decompressor))
+                        progress?(done.increment(), total)
+                    }
                 }
             }
             return (group, slots)
@@ -74,15 +82,16 @@ public enum JobImporter {
         return problems
     }
 
-    /// Reads one trial folder; never throws, problems are recorded in the record.
-    public static func readTrial(folder: String, job: String) -> TrialRecord {
+    /// Reads one trial folder; never throws, problems are recorded in the record. A reader of
+    /// many folders passes one decompressor for all of them.
+    public static func readTrial(folder: String, job: String, decompressor: ZstdDecompressor? = nil) -> TrialRecord {
         let name = URL(fileURLWithPath: folder).lastPathComponent
         let fallbackTask = name.range(of: "__", options: .backwards).map { String(name[..<$0.lowerBound]) } ?? name
         var record = TrialRecord(job: job, name: name, task: fallbackTask, source: folder)
         let trace = folder + "/agent/trace.aatrace"
-        if FileManager.default.fileExists(atPath: trace) {
+        if exists(trace) {
             do {
-                record = try TraceImporter.read(path: trace, job: job, fallbackName: name)
+                record = try TraceImporter.read(path: trace, job: job, fallbackName: name, decompressor: decompressor)
                 record.source = folder
                 if record.task == name { record.task = fallbackTask }
             } catch {
@@ -116,28 +125,41 @@ public enum JobImporter {
 
     /// A trial folder has a result.json naming a task, or an agent folder with a trajectory or trace.
     static func isTrial(_ folder: String) -> Bool {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: folder + "/agent/trace.aatrace") || fm.fileExists(atPath: folder + "/agent/trajectory.json") {
+        if exists(folder + "/agent/trace.aatrace") || exists(folder + "/agent/trajectory.json") {
             return true
         }
-        guard let data = fm.contents(atPath: folder + "/result.json"),
+        guard let data = FileManager.default.contents(atPath: folder + "/result.json"),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return false }
         return object["task_name"] != nil || object["trial_name"] != nil
     }
 
     private static func collect(_ url: URL, depth: Int, into found: inout [(String, String)]) {
-        guard depth < 6, let children = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { return }
+        let path = url.path
+        guard depth < 6, let children = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+        let job = url.lastPathComponent
         for child in children.sorted() where !child.hasPrefix(".") {
-            let childURL = url.appendingPathComponent(child)
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: childURL.path, isDirectory: &isDir), isDir.boolValue else { continue }
-            if isTrial(childURL.path) {
-                found.append((url.lastPathComponent, childURL.path))
+            // Plain stat calls: a jobs folder may hold a hundred thousand trials.
+            let childPath = path.hasSuffix("/") ? path + child : path + "/" + child
+            guard isDirectory(childPath) else { continue }
+            if isTrial(childPath) {
+                found.append((job, childPath))
             } else {
-                collect(childURL, depth: depth + 1, into: &found)
+                collect(url.appendingPathComponent(child), depth: depth + 1, into: &found)
             }
         }
+    }
+
+    /// Whether something exists at path (following symbolic links).
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Whether path is a folder (following symbolic links).
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
     }
 
     /// `trajectory.json` then its continuations `trajectory.cont-N.json` in order.
@@ -153,8 +175,8 @@ public enum JobImporter {
 
     /// Harbor's TrialResult: task, agent, reward, exception, token totals and timing.
     private static func applyResult(_ path: String, to record: inout TrialRecord) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        guard let r = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let bytes = try? TraceReader.readFile(path) else { return }
+        guard let r = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             record.problems.append("\(path): not a JSON object")
             return
         }
@@ -184,6 +206,8 @@ public enum JobImporter {
 
     /// Reward files (when result.json had none) and a bounded verifier output, failure lines first.
     private static func applyVerifier(_ folder: String, to record: inout TrialRecord) {
+        // One stat instead of failed opens when the trial has no verifier folder.
+        guard isDirectory(folder) else { return }
         if record.reward == nil {
             if let text = readText(folder + "/reward.txt") {
                 record.reward = Double(text.trimmingWhitespace())

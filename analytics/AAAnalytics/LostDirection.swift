@@ -4,8 +4,10 @@
 /// otherwise the step after its last progress (the last call that ran something new successfully).
 public struct LostDirection: Sendable {
     public let detectors: Detectors
-    /// Per task code: the command-template sequences of its successful trials.
+    /// Per task code: the command-template sequences of its successful trials, and every
+    /// template they used.
     private let successes: [Int32: [[Int32]]]
+    private let used: [Int32: Set<Int32>]
 
     /// References come from the successful trials in `trials` (all by default).
     public init(detectors: Detectors, trials: Range<Int>? = nil) {
@@ -17,6 +19,7 @@ public struct LostDirection: Sendable {
             successes[tables.trials.task.codes[trial], default: []].append(sequence)
         }
         self.successes = successes
+        used = successes.mapValues { Set($0.joined()) }
     }
 
     /// Whether the trial's task has successful runs to compare with.
@@ -30,8 +33,8 @@ public struct LostDirection: Sendable {
         let calls = detectors.toolRows(trial)
         guard !calls.isEmpty else { return nil }
         let sequence = calls.map { tables.steps.commandTemplate[$0] }
-        if let references = successes[tables.trials.task.codes[trial]], !references.isEmpty {
-            let used = Set(references.joined())
+        let task = tables.trials.task.codes[trial]
+        if let references = successes[task], !references.isEmpty, let used = used[task] {
             if let i = sequence.firstIndex(where: { !used.contains($0) }) {
                 return Int(tables.steps.index[calls[i]])
             }

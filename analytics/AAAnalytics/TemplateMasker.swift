@@ -9,10 +9,13 @@ public enum TemplateMasker {
     /// The masked tokens of a line (split on whitespace).
     public static func tokens(_ line: some StringProtocol) -> [String] {
         var result: [String] = []
-        var scratch: [UInt8] = []
         var text = String(line)
         text.withUTF8 { bytes in
-            forEachToken(bytes, scratch: &scratch) { result.append(String(decoding: $0, as: UTF8.self)) }
+            var buffer = [UInt8](repeating: 0, count: TokenScanner.bufferSize(bytes.count))
+            buffer.withUnsafeMutableBufferPointer { buffer in
+                var scanner = TokenScanner(bytes, buffer: buffer)
+                while let token = scanner.next() { result.append(String(decoding: token, as: UTF8.self)) }
+            }
         }
         return result
     }
@@ -22,55 +25,36 @@ public enum TemplateMasker {
         tokens(line).joined(separator: " ")
     }
 
-    /// Calls body with the masked bytes of each whitespace-separated token, allocating nothing per token.
-    public static func forEachToken(_ bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var start = -1
-        func emit(_ token: UnsafeBufferPointer<UInt8>) {
-            if needsMask(token) {
-                scratch.removeAll(keepingCapacity: true)
-                mask(token, into: &scratch)
-                scratch.withUnsafeBufferPointer(body)
-            } else {
-                body(token)
-            }
-        }
-        for i in 0..<bytes.count {
-            let byte = bytes[i]
-            if byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d {
-                if start >= 0 { emit(UnsafeBufferPointer(rebasing: bytes[start..<i])); start = -1 }
-            } else if start < 0 {
-                start = i
-            }
-        }
-        if start >= 0 { emit(UnsafeBufferPointer(rebasing: bytes[start...])) }
-    }
+    /// Most bytes `mask` writes for a token of `count` bytes (each masked run may grow to `<*>`).
+    static func maskedCapacity(_ count: Int) -> Int { 3 * count + 3 }
 
-    /// Whether a token has a digit or a slash (the only tokens masking can change).
-    @inline(__always) static func needsMask(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        for c in token where (c >= 0x30 && c <= 0x39) || c == 0x2f { return true }
-        return false
-    }
-
-    /// Appends the masked token to out.
-    static func mask(_ token: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        if isPath(token) {
+    /// Writes the masked token to out (room for `maskedCapacity(token.count)` bytes) and returns
+    /// its length; `hasSlash` tells whether the token has a `/` (only those can be paths).
+    static func mask(_ token: UnsafeBufferPointer<UInt8>, hasSlash: Bool, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        let count = token.count
+        var n = 0
+        @inline(__always) func put(_ c: UInt8) { out[n] = c; n += 1 }
+        @inline(__always) func putWildcard() { out[n] = 0x3c; out[n + 1] = 0x2a; out[n + 2] = 0x3e; n += 3 }
+        if hasSlash, isPath(token) {
             // Quotes and brackets around a path, and punctuation after it, stay.
-            var start = 0, end = token.count
-            while start < end, opening.contains(token[start]) { start += 1 }
-            while end > start, closing.contains(token[end - 1]) { end -= 1 }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: token[..<start]))
-            out.append(contentsOf: wildcardBytes)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: token[end...]))
-            return
+            var start = 0, end = count
+            while start < end, isOpening(token[start]) { start += 1 }
+            while end > start, isClosing(token[end - 1]) { end -= 1 }
+            for k in 0..<start { put(token[k]) }
+            putWildcard()
+            for k in end..<count { put(token[k]) }
+            return n
         }
-        let base = out.count
+        if isDigit(token[0]), isDigit(token[count - 1]), isNumber(token) {
+            putWildcard()
+            return n
+        }
         var i = 0
-        let n = token.count
-        while i < n {
+        while i < count {
             let c0 = token[i]
             // Runs start at a digit, or at a hex letter that does not continue a word.
             guard isDigit(c0) || (isHex(c0) && (i == 0 || !isLetter(token[i - 1]))) else {
-                out.append(c0)
+                put(c0)
                 i += 1
                 continue
             }
@@ -78,13 +62,13 @@ public enum TemplateMasker {
             var j = i
             var end = i
             var hasDigit = false
-            while j < n {
+            while j < count {
                 let c = token[j]
                 if isHex(c) || (j == i + 1 && (c == 0x78 || c == 0x58) && c0 == 0x30) {
                     if isDigit(c) { hasDigit = true }
                     j += 1
                     end = j
-                } else if isSeparator(c), j + 1 < n, isHex(token[j + 1]) {
+                } else if isSeparator(c), j + 1 < count, isHex(token[j + 1]) {
                     j += 1
                 } else {
                     break
@@ -92,21 +76,30 @@ public enum TemplateMasker {
             }
             if hasDigit {
                 // A leading sign belongs to the number.
-                if out.count > base, out[out.count - 1] == 0x2d, out.count - 1 == base || !isAlnum(out[out.count - 2]) { out.removeLast() }
-                if !endsWithWildcard(out, base: base) { out.append(contentsOf: wildcardBytes) }
+                if n > 0, out[n - 1] == 0x2d, n == 1 || !isAlnum(out[n - 2]) { n -= 1 }
+                if !(n >= 3 && out[n - 3] == 0x3c && out[n - 2] == 0x2a && out[n - 1] == 0x3e) { putWildcard() }
             } else {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: token[i..<end]))
+                for k in i..<end { put(token[k]) }
             }
             i = end
         }
+        return n
     }
 
-    private static let wildcardBytes = Array(wildcard.utf8)
-    private static let opening: Set<UInt8> = [0x22, 0x27, 0x28, 0x5b, 0x3c, 0x3d, 0x60]
-    private static let closing: Set<UInt8> = [0x22, 0x27, 0x29, 0x5d, 0x3e, 0x3a, 0x2c, 0x3b, 0x60, 0x2e]
-
-    private static func endsWithWildcard(_ bytes: [UInt8], base: Int) -> Bool {
-        bytes.count - base >= 3 && bytes[bytes.count - 3] == 0x3c && bytes[bytes.count - 2] == 0x2a && bytes[bytes.count - 1] == 0x3e
+    /// Digits with single separators between them (a number, IP, time or version), which
+    /// masking turns into one `<*>` as a whole.
+    @inline(__always) private static func isNumber(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        var separator = false
+        for c in token {
+            if isDigit(c) {
+                separator = false
+            } else if isSeparator(c), !separator {
+                separator = true
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// A file-system path: starts with `/`, `~/`, `./` or `../`, or has two or more slashes.
@@ -115,7 +108,7 @@ public enum TemplateMasker {
         for c in token where c == 0x2f { slashes += 1 }
         guard slashes > 0 else { return false }
         var start = 0
-        while start < token.count, opening.contains(token[start]) {
+        while start < token.count, isOpening(token[start]) {
             start += 1
         }
         guard start < token.count else { return false }
@@ -125,15 +118,123 @@ public enum TemplateMasker {
         return slashes >= 2
     }
 
-    @inline(__always) private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-    @inline(__always) private static func isHex(_ c: UInt8) -> Bool {
-        isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
+    /// Whether c is in the ASCII set given as two 64-bit masks (bytes 0–63, 64–127).
+    @inline(__always) private static func member(_ c: UInt8, _ low: UInt64, _ high: UInt64) -> Bool {
+        c < 64 ? (low >> UInt64(c)) & 1 != 0 : c < 128 ? (high >> UInt64(c - 64)) & 1 != 0 : false
     }
+
+    /// Quotes and brackets that may open a path: `" ' ( [ < = `` ` ``.
+    @inline(__always) private static func isOpening(_ c: UInt8) -> Bool {
+        member(c, 1 << 0x22 | 1 << 0x27 | 1 << 0x28 | 1 << 0x3c | 1 << 0x3d, 1 << (0x5b - 64) | 1 << (0x60 - 64))
+    }
+
+    /// Quotes, brackets and punctuation that may close a path: `" ' ) ] > : , ; `` ` `` .`.
+    @inline(__always) private static func isClosing(_ c: UInt8) -> Bool {
+        member(c, 1 << 0x22 | 1 << 0x27 | 1 << 0x29 | 1 << 0x3e | 1 << 0x3a | 1 << 0x2c | 1 << 0x3b | 1 << 0x2e,
+               1 << (0x5d - 64) | 1 << (0x60 - 64))
+    }
+
+    @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+    @inline(__always) private static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20) &- 0x61 < 6 }
     @inline(__always) private static func isSeparator(_ c: UInt8) -> Bool {
         c == 0x2e || c == 0x3a || c == 0x2d || c == 0x5f
     }
-    @inline(__always) private static func isLetter(_ c: UInt8) -> Bool {
-        (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)
-    }
+    @inline(__always) private static func isLetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
     @inline(__always) private static func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isLetter(c) }
+}
+
+/// The masked tokens of a line's UTF-8 bytes, one at a time, allocating nothing: the line is
+/// copied into the caller's buffer (with spaces after it, so that the scanner reads eight bytes
+/// at a time), a token that masking leaves alone is a slice of that copy, and a masked one is
+/// written behind it (valid until the next call). Eight bytes after every token are readable,
+/// as `TokenTable` needs.
+struct TokenScanner {
+    private let line: UnsafeMutablePointer<UInt8>
+    private let count: Int
+    private let masked: UnsafeMutablePointer<UInt8>
+    private var position = 0
+
+    /// Bytes of buffer the scanner needs for a line of `count` bytes.
+    static func bufferSize(_ count: Int) -> Int { count + 8 + TemplateMasker.maskedCapacity(count) + 8 }
+
+    /// The buffer must hold `bufferSize(bytes.count)` bytes.
+    init(_ bytes: UnsafeBufferPointer<UInt8>, buffer: UnsafeMutableBufferPointer<UInt8>) {
+        line = buffer.baseAddress!
+        count = bytes.count
+        if let base = bytes.baseAddress { line.update(from: base, count: count) }
+        (line + count).update(repeating: 0x20, count: 8)
+        masked = line + count + 8
+    }
+
+    /// The next masked token, or nil at the end of the line.
+    @inline(__always) mutating func next() -> UnsafeBufferPointer<UInt8>? {
+        var i = position
+        while i < count, Self.isSpace(line[i]) { i += 1 }
+        guard i < count else { position = count; return nil }
+        let start = i
+        // Eight bytes at a time: where the token ends, and whether it has a digit or a slash.
+        var digitsOrSlashes: UInt64 = 0
+        var slashes: UInt64 = 0
+        while true {
+            let w = UnsafeRawPointer(line + i).loadUnaligned(as: UInt64.self)
+            let low = Self.lowBytes(w)
+            if low != 0 {
+                let k = low.trailingZeroBitCount >> 3
+                guard Self.isSpace(line[i + k]) else {
+                    // A control byte: the rest of this token byte by byte.
+                    while !Self.isSpace(line[i]) {
+                        if line[i] &- 0x2f < 11 { digitsOrSlashes = 1 }
+                        if line[i] == 0x2f { slashes = 1 }
+                        i += 1
+                    }
+                    break
+                }
+                let keep = k == 0 ? 0 : UInt64.max >> (64 - 8 * k)
+                let found = Self.digitOrSlashBytes(w) & keep
+                if found != 0 {
+                    digitsOrSlashes |= found
+                    slashes |= Self.slashBytes(w) & keep
+                }
+                i += k
+                break
+            }
+            let found = Self.digitOrSlashBytes(w)
+            if found != 0 {
+                digitsOrSlashes |= found
+                slashes |= Self.slashBytes(w)
+            }
+            i += 8
+        }
+        position = i
+        let token = UnsafeBufferPointer(start: line + start, count: i - start)
+        guard digitsOrSlashes != 0 else { return token }
+        return UnsafeBufferPointer(start: masked, count: TemplateMasker.mask(token, hasSlash: slashes != 0, into: masked))
+    }
+
+    /// Space, tab, line feed or carriage return.
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool {
+        c <= 0x20 && (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d)
+    }
+
+    // Per-byte tests on eight bytes at once: the high bit of each byte of the result is the test
+    // for that byte (exact, no carries between bytes).
+    private static let high: UInt64 = 0x8080_8080_8080_8080
+    private static let seven: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+
+    /// Bytes below 0x21 (spaces and control bytes).
+    @inline(__always) private static func lowBytes(_ w: UInt64) -> UInt64 {
+        ~((w & seven) &+ 0x5f5f_5f5f_5f5f_5f5f) & ~w & high
+    }
+
+    /// Bytes from 0x2f to 0x39: a slash or a decimal digit.
+    @inline(__always) private static func digitOrSlashBytes(_ w: UInt64) -> UInt64 {
+        let low = w & seven
+        return (low &+ 0x5151_5151_5151_5151) & ~(low &+ 0x4646_4646_4646_4646) & ~w & high
+    }
+
+    /// Bytes equal to 0x2f, a slash.
+    @inline(__always) private static func slashBytes(_ w: UInt64) -> UInt64 {
+        let x = w ^ 0x2f2f_2f2f_2f2f_2f2f
+        return ~(((x & seven) &+ seven) | x) & high
+    }
 }

@@ -7,8 +7,10 @@ public enum ToolArguments {
 
     /// The command in a JSON object of arguments, or a one-line summary of the call when it has none.
     public static func command(fromJSON json: String, tool: String? = nil) -> String {
-        if let fields = TraceEventCodec.stringFields(json) {
-            return commandKeys.lazy.compactMap { fields[$0] }.first ?? summary(tool: tool, fields)
+        switch TraceEventCodec.firstStringField(json, of: commandKeys) {
+        case .some(.some(let command)): return command
+        case .some(.none): if let fields = TraceEventCodec.stringFields(json) { return summary(tool: tool, fields) }
+        case .none: break
         }
         guard let data = json.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]

@@ -14,6 +14,16 @@ public enum TraceEventCodec {
         }
     }
 
+    /// Of a flat JSON object's string fields, the value of the first of `keys` it has (nil when
+    /// it has none of them), or nil when the text is not a flat object; reads only that value.
+    public static func firstStringField(_ json: String, of keys: [String]) -> String?? {
+        var json = json
+        return json.withUTF8 { buffer in
+            var parser = FlatParser(bytes: buffer)
+            return parser.firstStringField(of: keys)
+        }
+    }
+
     /// Appends the event's JSON object (no line break) to out.
     public static func encode(_ e: TraceEvent, into out: inout [UInt8]) {
         var first = true
@@ -50,11 +60,18 @@ public enum TraceEventCodec {
 
     /// Decodes one JSON line into an event, or nil when it is not a valid event.
     public static func decode(_ line: ArraySlice<UInt8>) -> TraceEvent? {
-        if let event = line.withUnsafeBufferPointer({ buffer -> TraceEvent? in
-            var parser = FlatParser(bytes: buffer)
-            return parser.event()
-        }) { return event }
-        return try? JSONDecoder().decode(TraceEvent.self, from: Data(line))
+        var event = TraceEvent(.error, time: .nan)
+        return line.withUnsafeBufferPointer { decode($0, into: &event) } ? event : nil
+    }
+
+    /// Decodes one JSON line's bytes into event (a reader of many lines reuses one, so that
+    /// events are not copied); false when the line is not a valid event.
+    static func decode(_ line: UnsafeBufferPointer<UInt8>, into event: inout TraceEvent) -> Bool {
+        var parser = FlatParser(bytes: line)
+        if parser.event(into: &event) { return true }
+        guard let decoded = try? JSONDecoder().decode(TraceEvent.self, from: Data(buffer: line)) else { return false }
+        event = decoded
+        return true
     }
 
     static func string(_ s: String, into out: inout [UInt8]) {
@@ -98,19 +115,27 @@ public enum TraceEventCodec {
         }
     }
 
-    /// The fields of a trace event, by the key's length for lookup without allocating.
+    /// The fields of a trace event, with their names as words for lookup without allocating.
     enum Field: CaseIterable {
         case agent, arguments, attempt, category, completionTokens, costUSD, durationSeconds, exception, excerpt, exitCode, finishReason, kind, latencySeconds, limit, message, messages, model, promptTokens, reward, stderrBytes, stdoutBytes, step, task, text, time, timedOut, tool, trial, used
 
-        static let byLength: [[([UInt8], Field)]] = {
-            var table = Array(repeating: [([UInt8], Field)](), count: 20)
-            for field in allCases {
-                let name = Array("\(field)".utf8)
-                table[name.count].append((name, field))
-            }
-            return table
-        }()
+        /// Every field's name as its length and first and second eight bytes (zero-padded;
+        /// no name is longer than 16 bytes).
+        static let names: [(length: Int, head: UInt64, tail: UInt64, field: Field)] = allCases.map { field in
+            let name = Array("\(field)".utf8)
+            return (name.count, Field.word(name[...]), Field.word(name.dropFirst(8)), field)
+        }
+
+        /// Up to eight bytes as a little-endian word.
+        static func word(_ bytes: some Collection<UInt8>) -> UInt64 {
+            var w: UInt64 = 0
+            for (k, b) in bytes.prefix(8).enumerated() { w |= UInt64(b) << (8 * UInt64(k)) }
+            return w
+        }
     }
+
+    /// Event kinds by their names' UTF-8 bytes.
+    private static let kindNames = TraceEvent.Kind.allCases.map { (Array($0.rawValue.utf8), $0) }
 
     /// A parser for one flat JSON object of strings, numbers, booleans and nulls.
     private struct FlatParser {
@@ -149,29 +174,88 @@ public enum TraceEventCodec {
             return i == bytes.count ? fields : nil
         }
 
-        mutating func event() -> TraceEvent? {
+        /// As `stringFields()[key]` for the first of keys it has, materializing only that value.
+        mutating func firstStringField(of keys: [String]) -> String?? {
+            var best = keys.count
+            var value: String?
             skipSpace()
             guard take(0x7b) else { return nil }
-            var e = TraceEvent(.error, time: .nan)
-            var sawKind = false
             skipSpace()
-            if take(0x7d) { return nil }
+            if take(0x7d) { return .some(nil) }
             while true {
                 skipSpace()
-                guard let k = key() else { return nil }
+                guard let k = stringBytes() else { return nil }
                 skipSpace()
                 guard take(0x3a) else { return nil }
                 skipSpace()
-                guard let v = value() else { return nil }
-                guard assign(k, v, to: &e, sawKind: &sawKind) else { return nil }
+                guard i < bytes.count else { return nil }
+                if bytes[i] == 0x22, let rank = keys.firstIndex(of: k), rank <= best {
+                    guard let text = stringBytes() else { return nil }
+                    best = rank
+                    value = text
+                } else {
+                    guard skipValue() else { return nil }
+                }
                 skipSpace()
                 if take(0x2c) { continue }
                 guard take(0x7d) else { return nil }
                 break
             }
             skipSpace()
-            guard i == bytes.count, sawKind, !e.time.isNaN else { return nil }
-            return e
+            return i == bytes.count ? .some(value) : nil
+        }
+
+        /// Steps over one flat value (string, number, true, false, null); false when there is none.
+        mutating func skipValue() -> Bool {
+            guard i < bytes.count else { return false }
+            switch bytes[i] {
+            case 0x22:
+                // Escapes are checked as `stringBytes` checks them; plain text needs no String.
+                i += 1
+                let start = i
+                var escaped = false
+                while i < bytes.count, bytes[i] != 0x22 {
+                    if bytes[i] == 0x5c { escaped = true; i += 2 } else { i += 1 }
+                }
+                guard i < bytes.count else { return false }
+                i += 1
+                return !escaped || unescape(UnsafeBufferPointer(rebasing: bytes[start..<(i - 1)])) != nil
+            case 0x74: return literal("true")
+            case 0x66: return literal("false")
+            case 0x6e: return literal("null")
+            default: return number() != nil
+            }
+        }
+
+        /// Decodes the event into e (all of whose fields are replaced); false when the text is not
+        /// one this parser handles.
+        mutating func event(into e: inout TraceEvent) -> Bool {
+            e = TraceEvent(.error, time: .nan)
+            skipSpace()
+            guard take(0x7b) else { return false }
+            var sawKind = false
+            skipSpace()
+            if take(0x7d) { return false }
+            while true {
+                skipSpace()
+                guard let k = key() else { return false }
+                skipSpace()
+                guard take(0x3a) else { return false }
+                skipSpace()
+                if k == .kind, let kind = kind() {
+                    e.kind = kind
+                    sawKind = true
+                } else {
+                    guard let v = value() else { return false }
+                    guard assign(k, v, to: &e, sawKind: &sawKind) else { return false }
+                }
+                skipSpace()
+                if take(0x2c) { continue }
+                guard take(0x7d) else { return false }
+                break
+            }
+            skipSpace()
+            return i == bytes.count && sawKind && !e.time.isNaN
         }
 
         /// The field a key names (nil for keys events do not have), or nil when the key is not a plain string.
@@ -185,11 +269,28 @@ public enum TraceEventCodec {
             guard i < bytes.count else { return nil }
             let length = i - start
             i += 1
-            guard length < Field.byLength.count else { return .some(nil) }
-            for (name, field) in Field.byLength[length] where memcmp(bytes.baseAddress! + start, name, length) == 0 {
-                return .some(field)
+            guard length <= 16 else { return .some(nil) }
+            let key = UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])
+            let head = Field.word(key), tail = length > 8 ? Field.word(key.dropFirst(8)) : 0
+            for name in Field.names where name.length == length && name.head == head && name.tail == tail {
+                return .some(name.field)
             }
             return .some(nil)
+        }
+
+        /// A plain string value naming an event kind, read without making a String; nil (and
+        /// nothing read) for anything else.
+        mutating func kind() -> TraceEvent.Kind? {
+            guard i < bytes.count, bytes[i] == 0x22 else { return nil }
+            var end = i + 1
+            while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5c { end += 1 }
+            guard end < bytes.count, bytes[end] == 0x22 else { return nil }
+            let length = end - i - 1
+            for (name, kind) in TraceEventCodec.kindNames where name.count == length && memcmp(bytes.baseAddress! + i + 1, name, length) == 0 {
+                i = end + 1
+                return kind
+            }
+            return nil
         }
 
         /// Sets one field; false when the value has the wrong type (the caller then falls back).
@@ -253,20 +354,29 @@ public enum TraceEventCodec {
             }
         }
 
+        /// 10⁰ … 10¹⁵, exact as doubles.
+        static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
         mutating func number() -> Value? {
             let start = i
             var isInteger = true
             var negative = false
             var integer: Int64 = 0
             var digits = 0
+            var dots = 0, fraction = 0, exponent = false
             if i < bytes.count, bytes[i] == 0x2d { negative = true; i += 1 }
             while i < bytes.count {
                 let c = bytes[i]
                 if c >= 0x30 && c <= 0x39 {
                     if digits < 18 { integer = integer * 10 + Int64(c - 0x30) }
                     digits += 1
-                } else if c == 0x2e || c == 0x65 || c == 0x45 || c == 0x2b || c == 0x2d {
+                    if dots > 0 { fraction += 1 }
+                } else if c == 0x2e {
                     isInteger = false
+                    dots += 1
+                } else if c == 0x65 || c == 0x45 || c == 0x2b || c == 0x2d {
+                    isInteger = false
+                    exponent = true
                 } else {
                     break
                 }
@@ -274,6 +384,12 @@ public enum TraceEventCodec {
             }
             guard digits > 0 else { return nil }
             if isInteger && digits <= 18 { return .number(Double(negative ? -integer : integer), isInteger: true) }
+            // d.ddd with at most 15 digits: both the digits and the power of ten are exact doubles,
+            // so one correctly rounded division gives what strtod gives.
+            if !exponent, dots == 1, digits <= 15, fraction > 0, digits > fraction {
+                let d = Double(integer) / FlatParser.powersOfTen[fraction]
+                return .number(negative ? -d : d, isInteger: false)
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
             guard let d = Double(text) else { return nil }
             return .number(d, isInteger: isInteger)
@@ -292,40 +408,52 @@ public enum TraceEventCodec {
             return escaped ? unescape(raw) : String(decoding: raw, as: UTF8.self)
         }
 
+        /// The text of a string's raw bytes with its escapes resolved, written straight into the
+        /// String's storage (never longer than the raw bytes); nil for a bad escape.
         func unescape(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
-            var out: [UInt8] = []
-            out.reserveCapacity(raw.count)
-            var j = 0
-            var run = 0
-            while j < raw.count {
-                guard raw[j] == 0x5c else { j += 1; continue }
-                if run < j { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[run..<j])) }
-                guard j + 1 < raw.count else { return nil }
-                let e = raw[j + 1]
-                j += 2
-                switch e {
-                case 0x22, 0x5c, 0x2f: out.append(e)
-                case 0x6e: out.append(0x0a)
-                case 0x72: out.append(0x0d)
-                case 0x74: out.append(0x09)
-                case 0x62: out.append(0x08)
-                case 0x66: out.append(0x0c)
-                case 0x75:
-                    guard var scalar = hex4(raw, j) else { return nil }
-                    j += 4
-                    if scalar >= 0xd800 && scalar < 0xdc00 {
-                        guard j + 6 <= raw.count, raw[j] == 0x5c, raw[j + 1] == 0x75, let low = hex4(raw, j + 2), low >= 0xdc00, low < 0xe000 else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xd800) << 10) + (low - 0xdc00)
-                        j += 6
-                    }
-                    guard let u = Unicode.Scalar(scalar) else { return nil }
-                    out.append(contentsOf: String(Character(u)).utf8)
-                default: return nil
+            var valid = true
+            let text = String(unsafeUninitializedCapacity: raw.count) { out in
+                var n = 0
+                func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                    (out.baseAddress! + n).update(from: bytes.baseAddress!, count: bytes.count)
+                    n += bytes.count
                 }
-                run = j
+                var j = 0
+                var run = 0
+                while j < raw.count {
+                    guard raw[j] == 0x5c else { j += 1; continue }
+                    if run < j { put(UnsafeBufferPointer(rebasing: raw[run..<j])) }
+                    guard j + 1 < raw.count else { valid = false; return 0 }
+                    let e = raw[j + 1]
+                    j += 2
+                    switch e {
+                    case 0x22, 0x5c, 0x2f: out[n] = e; n += 1
+                    case 0x6e: out[n] = 0x0a; n += 1
+                    case 0x72: out[n] = 0x0d; n += 1
+                    case 0x74: out[n] = 0x09; n += 1
+                    case 0x62: out[n] = 0x08; n += 1
+                    case 0x66: out[n] = 0x0c; n += 1
+                    case 0x75:
+                        guard var scalar = hex4(raw, j) else { valid = false; return 0 }
+                        j += 4
+                        if scalar >= 0xd800 && scalar < 0xdc00 {
+                            guard j + 6 <= raw.count, raw[j] == 0x5c, raw[j + 1] == 0x75, let low = hex4(raw, j + 2), low >= 0xdc00, low < 0xe000 else {
+                                valid = false
+                                return 0
+                            }
+                            scalar = 0x10000 + ((scalar - 0xd800) << 10) + (low - 0xdc00)
+                            j += 6
+                        }
+                        guard let u = Unicode.Scalar(scalar) else { valid = false; return 0 }
+                        UTF8.encode(u) { out[n] = $0; n += 1 }
+                    default: valid = false; return 0
+                    }
+                    run = j
+                }
+                if run < raw.count { put(UnsafeBufferPointer(rebasing: raw[run...])) }
+                return n
             }
-            if run < raw.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[run...])) }
-            return String(decoding: out, as: UTF8.self)
+            return valid ? text : nil
         }
 
         func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {

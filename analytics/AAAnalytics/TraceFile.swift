@@ -116,6 +116,15 @@ public struct TraceReader {
     }
 
     public static func read(path: String) throws(TraceError) -> Contents {
+        var events: [TraceEvent] = []
+        let damage = try read(path: path) { events.append($0) }
+        return Contents(events: events, tornTail: damage.tornTail, corruptions: damage.corruptions)
+    }
+
+    /// Reads a trace file as `read(path:)` does, handing each event to `body` in order instead of
+    /// keeping them; a reader of many files passes one decompressor for all of them.
+    public static func read(path: String, decompressor: ZstdDecompressor? = nil,
+                            _ body: (TraceEvent) -> Void) throws(TraceError) -> (tornTail: Bool, corruptions: [TraceError]) {
         let bytes = try readFile(path)
         guard bytes.count >= TraceFile.magic.count, Array(bytes[0..<7]) == Array(TraceFile.magic[0..<7]) else {
             throw TraceError(path: path, offset: 0, message: "not an AutoAgent trace (bad magic)")
@@ -123,38 +132,47 @@ public struct TraceReader {
         guard Int(bytes[7]) <= TraceFile.version else {
             throw TraceError(path: path, offset: 7, message: "trace format version \(bytes[7]) is newer than this reader (\(TraceFile.version))")
         }
-        var contents = Contents(events: [], tornTail: false, corruptions: [])
-        let decompressor: ZstdDecompressor
-        do { decompressor = try ZstdDecompressor() } catch { throw TraceError(path: path, offset: 0, message: error.description) }
+        var tornTail = false
+        var corruptions: [TraceError] = []
+        let zstd: ZstdDecompressor
+        if let decompressor { zstd = decompressor } else { zstd = try Self.decompressor(path) }
         var off = TraceFile.magic.count
         while off < bytes.count {
-            guard off + 4 <= bytes.count else { contents.tornTail = true; break }
+            guard off + 4 <= bytes.count else { tornTail = true; break }
             let n = Int(bytes[off]) | Int(bytes[off + 1]) << 8 | Int(bytes[off + 2]) << 16 | Int(bytes[off + 3]) << 24
             guard n > 0, n <= TraceFile.maxFrameBytes else {
-                contents.corruptions.append(TraceError(path: path, offset: off, message: "impossible frame length \(n); rest of file skipped"))
+                corruptions.append(TraceError(path: path, offset: off, message: "impossible frame length \(n); rest of file skipped"))
                 break
             }
-            guard off + 4 + n <= bytes.count else { contents.tornTail = true; break }
+            guard off + 4 + n <= bytes.count else { tornTail = true; break }
             do {
-                let lines = try decompressor.decompress(bytes[(off + 4)..<(off + 4 + n)], limit: 256 << 20)
-                var start = 0
-                while start < lines.count {
-                    let end = lines[start...].firstIndex(of: 0x0a) ?? lines.count
-                    if end > start {
-                        if let event = TraceEventCodec.decode(lines[start..<end]) {
-                            contents.events.append(event)
-                        } else {
-                            contents.corruptions.append(TraceError(path: path, offset: off, message: "undecodable event in frame"))
+                let lines = try zstd.decompress(bytes[(off + 4)..<(off + 4 + n)], limit: 256 << 20)
+                lines.withUnsafeBufferPointer { lines in
+                    var event = TraceEvent(.error, time: .nan)
+                    var start = 0
+                    while start < lines.count {
+                        let end = memchr(lines.baseAddress! + start, 0x0a, lines.count - start)
+                            .map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - lines.baseAddress! } ?? lines.count
+                        if end > start {
+                            if TraceEventCodec.decode(UnsafeBufferPointer(rebasing: lines[start..<end]), into: &event) {
+                                body(event)
+                            } else {
+                                corruptions.append(TraceError(path: path, offset: off, message: "undecodable event in frame"))
+                            }
                         }
+                        start = end + 1
                     }
-                    start = end + 1
                 }
             } catch {
-                contents.corruptions.append(TraceError(path: path, offset: off, message: "damaged frame: \(error.description)"))
+                corruptions.append(TraceError(path: path, offset: off, message: "damaged frame: \(error.description)"))
             }
             off += 4 + n
         }
-        return contents
+        return (tornTail, corruptions)
+    }
+
+    private static func decompressor(_ path: String) throws(TraceError) -> ZstdDecompressor {
+        do { return try ZstdDecompressor() } catch { throw TraceError(path: path, offset: 0, message: error.description) }
     }
 
     /// The whole file, read with one allocation.

@@ -5,21 +5,36 @@ public enum TraceImporter {
     /// Largest command or output excerpt kept per row (reports show less; the trace has more).
     public static let excerptLimit = 600
 
-    /// Reads a trace file; a torn tail or corrupt frames are kept as problems of the record.
-    public static func read(path: String, job: String, fallbackName: String) throws(TraceError) -> TrialRecord {
-        let contents = try TraceReader.read(path: path)
-        var record = TrialRecord(job: job, name: fallbackName, task: fallbackName, source: path)
-        apply(contents.events, to: &record)
-        if contents.tornTail { record.problems.append("\(path): torn tail skipped (the trial was interrupted while writing)") }
-        record.problems.append(contentsOf: contents.corruptions.map(\.description))
+    /// Reads a trace file; a torn tail or corrupt frames are kept as problems of the record. A
+    /// reader of many files passes one decompressor for all of them.
+    public static func read(path: String, job: String, fallbackName: String, decompressor: ZstdDecompressor? = nil) throws(TraceError) -> TrialRecord {
+        var fold = Fold(record: TrialRecord(job: job, name: fallbackName, task: fallbackName, source: path))
+        let damage = try TraceReader.read(path: path, decompressor: decompressor) { fold.add($0) }
+        var record = fold.finish()
+        if damage.tornTail { record.problems.append("\(path): torn tail skipped (the trial was interrupted while writing)") }
+        record.problems.append(contentsOf: damage.corruptions.map(\.description))
         return record
     }
 
-    /// Folds events, in order, into the record's fields and steps.
-    public static func apply(_ events: [TraceEvent], to record: inout TrialRecord) {
-        var promptTokens = 0, completionTokens = 0, cost = 0.0
-        var sawTokens = false, sawCost = false
-        for event in events {
+    /// Folds events, in order, into a record's fields and steps.
+    struct Fold {
+        private var record: TrialRecord
+        private var promptTokens = 0, completionTokens = 0, cost = 0.0
+        private var sawTokens = false, sawCost = false
+
+        init(record: TrialRecord) { self.record = record }
+
+        /// The record with its token and cost totals.
+        consuming func finish() -> TrialRecord {
+            if sawTokens {
+                record.promptTokens = promptTokens
+                record.completionTokens = completionTokens
+            }
+            if sawCost { record.costUSD = cost }
+            return record
+        }
+
+        mutating func add(_ event: TraceEvent) {
             let stepIndex = event.step ?? (record.steps.last?.index ?? 0)
             switch event.kind {
             case .trialStart:
@@ -65,7 +80,7 @@ public enum TraceImporter {
             case .observation:
                 let target = record.steps.lastIndex { $0.kind == .toolCall && $0.index == stepIndex && $0.exitCode == nil && $0.outputBytes == nil }
                     ?? record.steps.lastIndex { $0.kind == .toolCall }
-                guard let i = target else { continue }
+                guard let i = target else { return }
                 record.steps[i].exitCode = event.exitCode
                 if event.stdoutBytes != nil || event.stderrBytes != nil {
                     record.steps[i].outputBytes = (event.stdoutBytes ?? 0) + (event.stderrBytes ?? 0)
@@ -93,10 +108,5 @@ public enum TraceImporter {
                 record.reward = event.reward ?? record.reward
             }
         }
-        if sawTokens {
-            record.promptTokens = promptTokens
-            record.completionTokens = completionTokens
-        }
-        if sawCost { record.costUSD = cost }
     }
 }

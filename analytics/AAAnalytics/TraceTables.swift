@@ -130,6 +130,10 @@ public struct TableBuilder: Sendable {
     /// Template ids of lines already mined: an identical line joins the same template.
     private var commandIds: [String: Int32] = [:]
     private var errorIds: [String: Int32] = [:]
+    /// The same by code in the command and error-line columns (0: not looked up yet), so that a
+    /// value seen before costs no second hash.
+    private var commandIdByCode: [Int32] = []
+    private var errorIdByCode: [Int32] = []
 
     public init() {}
 
@@ -154,27 +158,41 @@ public struct TableBuilder: Sendable {
         t.durationSeconds.append(record.durationSeconds ?? .nan)
         t.firstStep.append(Int32(tables.steps.count))
         t.stepRows.append(Int32(record.steps.count))
-        t.stepCount.append(Int32(record.steps.map(\.index).max() ?? 0))
+        // Steps are read in place (a copy of each would retain and release its strings).
+        let steps = record.steps
+        var highest = steps.isEmpty ? 0 : Int.min
+        for k in steps.indices { highest = max(highest, steps[k].index) }
+        t.stepCount.append(Int32(highest))
         swap(&t, &tables.trials)
 
         var s = StepsTable()
         swap(&s, &tables.steps)
-        for step in record.steps {
+        for k in steps.indices {
             s.trial.append(trialRow)
-            s.index.append(Int32(step.index))
-            s.kind.append(step.kind.rawValue)
-            s.tool.append(step.tool)
-            s.command.append(step.command)
-            s.commandTemplate.append(step.command.map { Self.mine(firstLine($0), &commandMiner, &commandIds) } ?? 0)
-            s.exitCode.append(step.exitCode.map { Int32(clamping: $0) } ?? StepsTable.noExitCode)
-            s.outputBytes.append(Int64(step.outputBytes ?? -1))
-            s.output.append(step.output)
-            s.errorLine.append(step.errorLine)
-            s.errorTemplate.append(step.errorLine.map { Self.mine($0, &errorMiner, &errorIds) } ?? 0)
-            s.category.append(step.category)
-            s.tokens.append(Int64(step.tokens ?? -1))
-            s.latencySeconds.append(step.latencySeconds ?? .nan)
-            s.timedOut.append(step.timedOut)
+            s.index.append(Int32(steps[k].index))
+            s.kind.append(steps[k].kind.rawValue)
+            s.tool.append(steps[k].tool)
+            let command = s.command.append(steps[k].command)
+            var commandTemplate = Self.cached(command, commandIdByCode)
+            if command >= 0, commandTemplate == 0 {
+                commandTemplate = Self.mine(firstLine(steps[k].command!), &commandMiner, &commandIds)
+                Self.remember(commandTemplate, code: command, in: &commandIdByCode)
+            }
+            s.commandTemplate.append(commandTemplate)
+            s.exitCode.append(steps[k].exitCode.map { Int32(clamping: $0) } ?? StepsTable.noExitCode)
+            s.outputBytes.append(Int64(steps[k].outputBytes ?? -1))
+            s.output.append(steps[k].output)
+            let errorLine = s.errorLine.append(steps[k].errorLine)
+            var errorTemplate = Self.cached(errorLine, errorIdByCode)
+            if errorLine >= 0, errorTemplate == 0 {
+                errorTemplate = Self.mine(steps[k].errorLine!, &errorMiner, &errorIds)
+                Self.remember(errorTemplate, code: errorLine, in: &errorIdByCode)
+            }
+            s.errorTemplate.append(errorTemplate)
+            s.category.append(steps[k].category)
+            s.tokens.append(Int64(steps[k].tokens ?? -1))
+            s.latencySeconds.append(steps[k].latencySeconds ?? .nan)
+            s.timedOut.append(steps[k].timedOut)
         }
         swap(&s, &tables.steps)
     }
@@ -202,6 +220,17 @@ public struct TableBuilder: Sendable {
         result.commandTemplates = (0..<commandMiner.count).map { commandMiner.template($0 + 1) }
         result.errorTemplates = (0..<errorMiner.count).map { errorMiner.template($0 + 1) }
         return result
+    }
+
+    /// The template id cached for a column code (0 when there is none, or no value).
+    private static func cached(_ code: Int32, _ byCode: [Int32]) -> Int32 {
+        code >= 0 && Int(code) < byCode.count ? byCode[Int(code)] : 0
+    }
+
+    private static func remember(_ id: Int32, code: Int32, in byCode: inout [Int32]) {
+        let i = Int(code)
+        if i >= byCode.count { byCode.append(contentsOf: repeatElement(0, count: i + 1 - byCode.count)) }
+        byCode[i] = id
     }
 
     private static func mine(_ line: String, _ miner: inout TemplateMiner, _ ids: inout [String: Int32]) -> Int32 {
