@@ -112,6 +112,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox", "TestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["aa", "AACore", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["AACore", "aa", "TestSupport"]),
         .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "OptimizeTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ]

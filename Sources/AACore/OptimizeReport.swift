@@ -62,12 +62,16 @@ public struct OptimizeReport: Sendable {
 
     /// Experiments (the baseline not included) by outcome.
     public struct Counts: Sendable, Encodable, Equatable {
-        public var tried = 0
-        public var kept = 0
-        public var discarded = 0
-        public var rejected = 0
-        public var crashed = 0
-        public var running = 0
+        public var tried: Int
+        public var kept: Int
+        public var discarded: Int
+        public var rejected: Int
+        public var crashed: Int
+        public var running: Int
+
+        public init(tried: Int = 0, kept: Int = 0, discarded: Int = 0, rejected: Int = 0, crashed: Int = 0, running: Int = 0) {
+            (self.tried, self.kept, self.discarded, self.rejected, self.crashed, self.running) = (tried, kept, discarded, rejected, crashed, running)
+        }
     }
 
     /// One experiment as the score chart and the tables see it.

@@ -17,7 +17,7 @@ public enum OptimizeReportHTML {
         .meta{display:grid;grid-template-columns:max-content 1fr max-content 1fr;gap:2px 14px;font-size:13px}
         .meta dt{color:#666}.meta dd{margin:0;overflow-wrap:anywhere}
         .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
-        .card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:170px}
+        .card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;flex:1 1 0;min-width:180px}
         .card b{display:block;font-size:12px;color:#666;font-weight:normal}.card .v{font-size:20px}
         .up{color:#1b7a30}.down{color:#b3261e}
         .banner{background:#e8f1fb;border:1px solid #b6d0ee;padding:6px 10px;border-radius:4px}
@@ -29,8 +29,8 @@ public enum OptimizeReportHTML {
         table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f4f4f4;position:sticky;top:0}
         td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-        td.desc{min-width:220px;max-width:380px;overflow-wrap:anywhere}.hyp{color:#666;font-size:11px;margin-top:2px}
-        td.reason{max-width:260px;overflow-wrap:anywhere;color:#444}
+        td.desc{min-width:220px;max-width:340px;overflow-wrap:anywhere}.hyp{color:#666;font-size:11px;margin-top:2px}
+        td.reason{min-width:170px;max-width:260px;overflow-wrap:anywhere;color:#444}
         tr.more td{background:#fafafa;border-top:none}
         details{margin:2px 0}summary{cursor:pointer;color:#345}
         pre.diff{font-size:11.5px;background:#f8f8f8;padding:6px;overflow:auto;max-height:480px;margin:4px 0}
@@ -39,6 +39,7 @@ public enum OptimizeReportHTML {
         .kept li{margin:2px 0;overflow-wrap:anywhere}
         .charts2{display:flex;gap:20px;flex-wrap:wrap}
         svg.chart{max-width:100%;height:auto}
+        .wide{overflow-x:auto}
         </style></head><body>
 
         """
@@ -127,7 +128,8 @@ public enum OptimizeReportHTML {
         guard !kept.isEmpty else { return "<p>No experiment kept so far.</p>\n" }
         var h = "<ul class=\"kept\">"
         for e in kept {
-            h += "<li><b>#\(e.id)</b> \(ReportFormat.score(e.avgScore)) (\(ReportFormat.test(statistic: e.statistic, low: e.ciLow, high: e.ciHigh, p: e.pValue))): \(htmlEscape(e.description))</li>"
+            let description = e.description.count > 160 ? String(e.description.prefix(160)) + "…" : e.description
+            h += "<li><a href=\"#exp-\(e.id)\"><b>#\(e.id)</b></a> \(ReportFormat.score(e.avgScore)) (\(ReportFormat.test(statistic: e.statistic, low: e.ciLow, high: e.ciHigh, p: e.pValue))): \(htmlEscape(description))</li>"
         }
         return h + "</ul>\n"
     }
@@ -135,7 +137,7 @@ public enum OptimizeReportHTML {
     static func experimentsTable(_ report: OptimizeReport) -> String {
         let headers = ["#", "round / cand.", "status", "description", "score vs parent", "Δ [interval] p", "noise floor",
                        "validation vs parent", "test", "cost", "tokens", "wall", "reason"]
-        var h = "<table id=\"experiments\"><thead><tr>" + headers.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        var h = "<div class=\"wide\"><table id=\"experiments\"><thead><tr>" + headers.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
         for e in report.experiments {
             h += "<tr id=\"exp-\(e.id)\" class=\"s-\(e.status.rawValue)\"><td class=\"n\">\(e.id)</td><td class=\"n\">\(e.round) / \(e.candidate)</td>"
             h += "<td><span class=\"st st-\(e.status.rawValue)\">\(e.status.rawValue)</span><br><small>\(htmlEscape(e.stage.rawValue))</small></td>"
@@ -143,7 +145,9 @@ public enum OptimizeReportHTML {
             if !e.hypothesis.isEmpty { h += "<div class=\"hyp\">\(htmlEscape(e.hypothesis))</div>" }
             h += "</td><td class=\"n\">\(ReportFormat.score(e.avgScore)) vs \(ReportFormat.score(e.parentScore))"
             if let passed = e.passed { h += "<br><small>\(passed) of \(e.trials) passed</small>" }
-            h += "</td><td class=\"n\">\(htmlEscape(ReportFormat.test(statistic: e.statistic, low: e.ciLow, high: e.ciHigh, p: e.pValue)))</td>"
+            h += "</td><td class=\"n\">\(ReportFormat.test(statistic: e.statistic, low: e.ciLow, high: e.ciHigh, p: nil))"
+            if e.pValue != nil { h += "<br><small>p=\(ReportFormat.pValue(e.pValue))</small>" }
+            h += "</td>"
             h += "<td class=\"n\">\(ReportFormat.score(e.noiseFloor))</td>"
             h += "<td class=\"n\">\(ReportFormat.score(e.validationScore)) vs \(ReportFormat.score(e.parentValidationScore))</td>"
             h += "<td class=\"n\">\(ReportFormat.score(e.testScore))</td><td class=\"n\">\(ReportFormat.usd(e.costUSD))</td>"
@@ -152,7 +156,7 @@ public enum OptimizeReportHTML {
             let more = details(e, report: report)
             if !more.isEmpty { h += "<tr class=\"more\"><td></td><td colspan=\"\(headers.count - 1)\">\(more)</td></tr>\n" }
         }
-        return h + "</tbody></table>\n"
+        return h + "</tbody></table></div>\n"
     }
 
     /// Per-task deltas, failure modes and the diff of one experiment, each folded.

@@ -1,0 +1,134 @@
+import AACore
+import Foundation
+import Testing
+
+/// Occurrences of `needle` in `text`.
+func occurrences(_ needle: String, in text: String) -> Int {
+    text.components(separatedBy: needle).count - 1
+}
+
+/// The SVG element with the given id.
+func svg(_ id: String, in page: String) -> String {
+    guard let start = page.range(of: "<svg id=\"\(id)\""), let end = page.range(of: "</svg>", range: start.upperBound..<page.endIndex) else { return "" }
+    return String(page[start.lowerBound..<end.upperBound])
+}
+
+@Suite struct ReportHTMLTests {
+    func page(_ f: RunFixture) throws -> (OptimizeReport, String) {
+        let report = try OptimizeReport.load(runDirectory: f.path)
+        return (report, OptimizeReportHTML.render(report, generatedAt: "2026-11-27T12:00:00Z"))
+    }
+
+    @Test func scoreChartMarksEachExperimentByStatus() throws {
+        let (_, html) = try page(RunFixture.small())
+        let chart = svg("score-chart", in: html)
+        #expect(occurrences("class=\"m-baseline\"", in: chart) == 1)
+        #expect(occurrences("class=\"m-keep\"", in: chart) == 2)
+        #expect(occurrences("class=\"m-discard\"", in: chart) == 1)
+        #expect(occurrences("class=\"m-rejected\"", in: chart) == 1)
+        #expect(occurrences("class=\"m-crash\"", in: chart) == 1)
+        #expect(occurrences("class=\"m-validation\"", in: chart) == 3)
+        #expect(chart.contains("<path id=\"running-best\""))
+        #expect(chart.contains("<rect id=\"noise-band\""))
+        #expect(chart.contains(">#1</text>") && chart.contains(">#5</text>"))
+        #expect(chart.contains("experiment id") && chart.contains("search-panel score"))
+        #expect(chart.contains("<title>#2 discard score 0.500 (parent 0.550), validation 0.490, p=0.400: an edit</title>"))
+    }
+
+    @Test func headerShowsTheHeadlineAndSpending() throws {
+        let (_, html) = try page(RunFixture.small())
+        #expect(html.contains("<h1>nightly &lt;b&gt;run&lt;/b&gt;</h1>"))
+        #expect(html.contains("finished: experiment budget reached"))
+        #expect(html.contains("0.400 → 0.600 <span class=\"up\">(+0.200)</span>"))
+        #expect(html.contains("0.380 → 0.520"))
+        #expect(html.contains("0.350 → 0.500"))
+        #expect(html.contains("<dd>$1.31 of $10.00 (13%)</dd>"))
+        #expect(html.contains("<dd>5 of 50 (10%)</dd>"))
+        #expect(html.contains("<dd>search 4 · validation 2 · test 1</dd>"))
+        #expect(html.contains("<span class=\"st st-keep\">2 kept</span>"))
+        #expect(html.contains("<span class=\"st st-crash\">1 crashed</span>"))
+        #expect(html.contains("Best harness: #5 (0000000): second kept edit"))
+    }
+
+    @Test func ledgerTextIsEscapedEverywhere() throws {
+        let (_, html) = try page(RunFixture.small())
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("<img"))
+        #expect(!html.contains("<b>run"))
+        #expect(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt; | pipe"))
+        // Self-contained: nothing fetched, nothing run.
+        for tag in ["<script", "<img", "<iframe", "<link", "<object", "<embed"] { #expect(!html.contains(tag)) }
+        #expect(occurrences("href=", in: html) == occurrences("href=\"#exp-", in: html))
+        #expect(occurrences("http", in: html) == occurrences("xmlns=\"http://www.w3.org/2000/svg\"", in: html))
+    }
+
+    @Test func diffLinesAreColouredAndFolded() throws {
+        let (_, html) = try page(RunFixture.small())
+        #expect(occurrences("<details class=\"diff\"><summary>diff (+2 −1)</summary>", in: html) == 2)
+        #expect(html.contains("<span class=\"del\">-Finish quickly.</span>"))
+        #expect(html.contains("<span class=\"add\">+Before finishing, run the checks and read their output.</span>"))
+        #expect(html.contains("<span class=\"add\">+&lt;script&gt;alert(&#39;diff&#39;)&lt;/script&gt;</span>"))
+        #expect(html.contains("<span class=\"fh\">+++ b/system.md</span>"))
+        #expect(html.contains("<span class=\"hunk\">@@ -1,3 +1,4 @@</span>"))
+        #expect(html.contains("<span> You are a careful agent.</span>"))
+        #expect(html.contains("per-task deltas (2 tasks: 1 up, 1 down)"))
+    }
+
+    @Test func experimentsTableHasOneRowPerExperiment() throws {
+        let (_, html) = try page(RunFixture.small())
+        for id in 0...5 { #expect(html.contains("<tr id=\"exp-\(id)\"")) }
+        #expect(html.contains("<td class=\"n\">0.550 vs 0.400<br><small>6 of 12 passed</small></td><td class=\"n\">+0.150 [+0.130, +0.170]<br><small>p=0.004</small></td>"))
+        #expect(html.contains("<span class=\"st st-rejected\">rejected</span>"))
+    }
+
+    @Test func allRejectedKeepsTheBaselineAsBest() throws {
+        let f = try RunFixture()
+        try f.add(0, .baseline, score: 0.4, validation: 0.4, minutes: 2, modes: ["loop": 2])
+        for id in 1...6 { try f.add(id, .rejected, cost: 0.01, minutes: 2 + Double(id), description: "edit \(id) names task a") }
+        let (report, html) = try page(f)
+        #expect(report.counts.rejected == 6)
+        #expect(html.contains("No experiment was kept: the baseline is still the best harness."))
+        #expect(occurrences("class=\"m-rejected\"", in: svg("score-chart", in: html)) == 6)
+        #expect(html.contains("No experiment kept so far."))
+    }
+
+    @Test func aRunningRunSaysSo() throws {
+        let f = try RunFixture(state: "running")
+        try f.add(0, .baseline, score: 0.4, minutes: 2)
+        try f.add(1, .running, minutes: 4)
+        let (report, html) = try page(f)
+        #expect(html.contains("The run is still in progress"))
+        #expect(occurrences("class=\"m-running\"", in: svg("score-chart", in: html)) == 1)
+        #expect(report.cost.map(\.id) == [0])
+        #expect(html.contains("No failure-mode counts recorded."))
+    }
+
+    @Test func twoHundredExperimentsStayReadable() throws {
+        let f = try RunFixture()
+        try f.add(0, .baseline, score: 0.3, minutes: 1)
+        var best = 0.3
+        for id in 1...200 {
+            let status: ExperimentStatus = id % 4 == 0 ? .keep : id % 13 == 0 ? .rejected : id % 17 == 0 ? .crash : .discard
+            let score = status == .keep ? best + 0.003 : best - Double(id % 5) * 0.01
+            let scored = status != .rejected && status != .crash
+            try f.add(id, status, score: scored ? score : nil, parent: best, minutes: 1 + Double(id) * 3,
+                      modes: scored ? ["m\(id % 8)": id % 4 + 1] : [:], description: String(repeating: "a long description ", count: 30))
+            if status == .keep { best = score }
+        }
+        let (report, html) = try page(f)
+        let chart = svg("score-chart", in: html)
+        #expect(occurrences("class=\"m-keep\"", in: chart) == report.counts.kept)
+        #expect(occurrences("class=\"m-discard\"", in: chart) == report.counts.discarded)
+        // Marks shrink with density.
+        let radii = chart.components(separatedBy: "class=\"m-discard\" ").dropFirst().compactMap { part -> Double? in
+            guard let r = part.range(of: "r=\"") else { return nil }
+            return Double(part[r.upperBound...].prefix { $0 != "\"" })
+        }
+        #expect(radii.count == report.counts.discarded && radii.allSatisfy { $0 <= 2 })
+        // Kept labels never closer than their width.
+        let xs = chart.components(separatedBy: "class=\"keep-label\" x=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+        #expect(xs.count > 5 && xs.count < report.counts.kept)
+        #expect(zip(xs, xs.dropFirst()).allSatisfy { $1 - $0 >= 26 })
+        #expect(occurrences("<rect class=\"fm\"", in: svg("failure-chart", in: html)) == 200 - report.counts.rejected - report.counts.crashed)
+    }
+}
