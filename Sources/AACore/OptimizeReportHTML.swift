@@ -36,7 +36,7 @@ public enum OptimizeReportHTML {
         pre.diff{font-size:11.5px;background:#f8f8f8;padding:6px;overflow:auto;max-height:480px;margin:4px 0}
         pre.diff span{display:block;white-space:pre}
         .add{background:#e6ffec;color:#116329}.del{background:#ffebe9;color:#82071e}.hunk{color:#0550ae;background:#f0f6ff}.fh{font-weight:bold;color:#444}
-        .kept li{margin:2px 0;overflow-wrap:anywhere}
+        .kept li{margin:2px 0;overflow-wrap:anywhere}.kept a{color:inherit}
         .charts2{display:flex;gap:20px;flex-wrap:wrap}
         svg.chart{max-width:100%;height:auto}
         .wide{overflow-x:auto}
