@@ -45,17 +45,7 @@ public enum OptimizeReportHTML {
         """
         h += header(report, generatedAt: generatedAt)
         h += "<h2>Score per experiment</h2>\n"
-        h += "<div class=\"legend\">"
-        for (status, label) in [(ExperimentStatus.baseline, "baseline"), (.keep, "kept"), (.discard, "discarded"), (.running, "running"),
-                                (.rejected, "rejected (no score)"), (.crash, "crashed (no score)")] {
-            h += OptimizeReportCharts.legendMark(status, label: label)
-        }
-        h += "<span><svg width=\"22\" height=\"14\"><path d=\"M1 10H11V4H21\" fill=\"none\" stroke=\"\(OptimizeReportCharts.bestColor)\" stroke-width=\"1.6\"/></svg>running best (score of the harness in force)</span>"
-        h += "<span><svg width=\"14\" height=\"14\"><rect x=\"3\" y=\"3\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"\(OptimizeReportCharts.validationColor)\" stroke-width=\"1.3\"/></svg>validation score (baseline and kept)</span>"
-        if report.noiseBand != nil {
-            h += "<span><i class=\"sw\" style=\"background:rgba(29,53,87,.18)\"></i>baseline ± noise floor (\(ReportFormat.score(report.noiseFloor)))</span>"
-        }
-        h += "</div>\n" + OptimizeReportCharts.scoreChart(report) + keptList(report)
+        h += report.experiments.isEmpty ? "<p>No experiment recorded yet.</p>\n" : scoreSection(report)
 
         h += "<h2>Cost over time</h2>\n"
         if report.cost.isEmpty {
@@ -76,6 +66,21 @@ public enum OptimizeReportHTML {
 
         h += "<h2>Experiments</h2>\n" + experimentsTable(report)
         return h + "</body></html>\n"
+    }
+
+    /// The score chart with its legend and the list of kept experiments.
+    static func scoreSection(_ report: OptimizeReport) -> String {
+        var h = "<div class=\"legend\">"
+        for (status, label) in [(ExperimentStatus.baseline, "baseline"), (.keep, "kept"), (.discard, "discarded"), (.running, "running"),
+                                (.rejected, "rejected (no score)"), (.crash, "crashed (no score)")] {
+            h += OptimizeReportCharts.legendMark(status, label: label)
+        }
+        h += "<span><svg width=\"22\" height=\"14\"><path d=\"M1 10H11V4H21\" fill=\"none\" stroke=\"\(OptimizeReportCharts.bestColor)\" stroke-width=\"1.6\"/></svg>running best (score of the harness in force)</span>"
+        h += "<span><svg width=\"14\" height=\"14\"><rect x=\"3\" y=\"3\" width=\"8\" height=\"8\" fill=\"none\" stroke=\"\(OptimizeReportCharts.validationColor)\" stroke-width=\"1.3\"/></svg>validation score (baseline and kept)</span>"
+        if report.noiseBand != nil {
+            h += "<span><i class=\"sw\" style=\"background:rgba(29,53,87,.18)\"></i>baseline ± noise floor (\(ReportFormat.score(report.noiseFloor)))</span>"
+        }
+        return h + "</div>\n" + OptimizeReportCharts.scoreChart(report) + keptList(report)
     }
 
     static func header(_ report: OptimizeReport, generatedAt: String) -> String {

@@ -103,6 +103,32 @@ func svg(_ id: String, in page: String) -> String {
         #expect(html.contains("No failure-mode counts recorded."))
     }
 
+    @Test func nullColumnsAndMissingRunInfoRenderAsDashes() throws {
+        let f = try RunFixture(info: ["budgets": "not json", "panels": "", "alpha": "x"])
+        try f.add(0, .baseline, minutes: 1)
+        try f.add(1, .discard, minutes: 2)
+        try f.add(2, .keep, minutes: 3)
+        let (report, html) = try page(f)
+        #expect(report.headline.search.baseline == nil && report.headline.search.delta == nil)
+        #expect(report.spending.usd.cap == nil)
+        #expect(html.contains("<dd>search – · validation – · test –</dd>"))
+        #expect(html.contains("– → –"))
+        // Unscored experiments of any status go to the no-score lane; no running best, no noise band without a baseline score.
+        let chart = svg("score-chart", in: html)
+        #expect(occurrences("class=\"m-", in: chart) == 3)
+        #expect(!chart.contains("running-best") && !chart.contains("noise-band"))
+        #expect(html.contains("<td class=\"n\">– vs –</td><td class=\"n\">–</td>"))
+        #expect(html.range(of: #"\b(nan|inf)\b"#, options: .regularExpression) == nil)
+    }
+
+    @Test func anEmptyLedgerSaysSo() throws {
+        let f = try RunFixture()
+        let (_, html) = try page(f)
+        #expect(html.contains("No experiment recorded yet."))
+        #expect(html.contains("The baseline has not been recorded yet."))
+        #expect(!html.contains("<svg id=\"score-chart\""))
+    }
+
     @Test func twoHundredExperimentsStayReadable() throws {
         let f = try RunFixture()
         try f.add(0, .baseline, score: 0.3, minutes: 1)
