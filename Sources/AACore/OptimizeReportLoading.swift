@@ -37,11 +37,18 @@ extension OptimizeReport {
             throw OptimizeRunError(path: path, problem: "not an optimize run's ledger: no experiments and run_info tables"
                                    + " (it has: \(tables.isEmpty ? "none" : tables.sorted().joined(separator: ", ")))")
         }
-        do {
-            let ledger = try ExperimentLedger(path: path)
-            return OptimizeReport(info: try ledger.allInfo(), records: try ledger.records())
+        let ledger: ExperimentLedger
+        let info: [String: String]
+        do throws(SQLiteDatabase.Failure) {
+            ledger = try ExperimentLedger(path: path)
+            info = try ledger.allInfo()
         } catch {
-            throw OptimizeRunError(path: path, problem: "unreadable ledger: \(error)")
+            throw OptimizeRunError(path: path, problem: "unreadable ledger: \(error.message)")
+        }
+        do throws(ExperimentLedger.Failure) {
+            return OptimizeReport(info: info, records: try ledger.records())
+        } catch {
+            throw OptimizeRunError(path: error.path, problem: error.message)
         }
     }
 }

@@ -95,6 +95,16 @@ import Testing
         }
         let db = try SQLiteDatabase(path: dir + "/ledger.sqlite")
         #expect(try db.execute("SELECT name FROM sqlite_master WHERE name = 'experiments'").isEmpty)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dir + "/ledger.sqlite" + suffix) }
+        let broken = try ExperimentLedger(path: dir + "/ledger.sqlite")
+        try broken.insert(ExperimentRecord(id: 0, round: 0, status: .baseline, stage: .done, description: "baseline"))
+        try SQLiteDatabase(path: dir + "/ledger.sqlite").execute("UPDATE experiments SET failure_modes = '{not json'")
+        do {
+            _ = try OptimizeReport.load(runDirectory: dir)
+            Issue.record("a ledger with a bad JSON column loaded")
+        } catch {
+            #expect(error.description == "\(dir)/ledger.sqlite: experiment 0: bad failure_modes JSON")
+        }
         try Data("not a database at all, just text".utf8).write(to: URL(fileURLWithPath: dir + "/ledger.sqlite"))
         do {
             _ = try OptimizeReport.load(runDirectory: dir)
