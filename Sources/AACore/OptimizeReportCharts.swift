@@ -142,12 +142,13 @@ enum OptimizeReportCharts {
             s += "\n"
         }
 
-        // Ids above kept marks, skipped where they would overlap the previous label.
-        var lastLabel = -Double.infinity
+        // Ids above kept marks, skipped where they would overlap the previous label (about 6.5 px a character).
+        var lastRight = -Double.infinity
         for e in report.experiments where e.status == .keep && plotted(e) {
             let cx = x(Double(e.id))
-            guard cx - lastLabel >= 26 else { continue }
-            lastLabel = cx
+            let half = Double("#\(e.id)".count) * 3.25
+            guard cx - half >= lastRight + 4 else { continue }
+            lastRight = cx + half
             s += "<text class=\"keep-label\" x=\"\(px(cx))\" y=\"\(px(y(e.avgScore!) - r - 4))\" text-anchor=\"middle\" fill=\"\(bestColor)\">#\(e.id)</text>"
         }
 

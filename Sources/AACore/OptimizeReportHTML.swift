@@ -4,6 +4,8 @@ import Foundation
 public enum OptimizeReportHTML {
     /// Lines of one experiment's diff shown on the page; the rest are counted and left in its diff.patch.
     public static let diffLineLimit = 1500
+    /// Kept experiments listed under the score chart unfolded; more are folded.
+    public static let keptListOpen = 12
 
     public static func render(_ report: OptimizeReport, generatedAt: String) -> String {
         let title = report.run.name.isEmpty ? "optimize run" : report.run.name
@@ -131,12 +133,13 @@ public enum OptimizeReportHTML {
     static func keptList(_ report: OptimizeReport) -> String {
         let kept = report.experiments.filter { $0.status == .keep }
         guard !kept.isEmpty else { return "<p>No experiment kept so far.</p>\n" }
-        var h = "<ul class=\"kept\">"
+        var h = kept.count > keptListOpen ? "<details><summary>\(kept.count) kept experiments</summary>" : ""
+        h += "<ul class=\"kept\">"
         for e in kept {
             let description = e.description.count > 160 ? String(e.description.prefix(160)) + "…" : e.description
             h += "<li><a href=\"#exp-\(e.id)\"><b>#\(e.id)</b></a> \(ReportFormat.score(e.avgScore)) (\(ReportFormat.test(statistic: e.statistic, low: e.ciLow, high: e.ciHigh, p: e.pValue))): \(htmlEscape(description))</li>"
         }
-        return h + "</ul>\n"
+        return h + "</ul>" + (kept.count > keptListOpen ? "</details>" : "") + "\n"
     }
 
     static func experimentsTable(_ report: OptimizeReport) -> String {

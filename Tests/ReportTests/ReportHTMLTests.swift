@@ -151,10 +151,17 @@ func svg(_ id: String, in page: String) -> String {
             return Double(part[r.upperBound...].prefix { $0 != "\"" })
         }
         #expect(radii.count == report.counts.discarded && radii.allSatisfy { $0 <= 2 })
-        // Kept labels never closer than their width.
-        let xs = chart.components(separatedBy: "class=\"keep-label\" x=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
-        #expect(xs.count > 5 && xs.count < report.counts.kept)
-        #expect(zip(xs, xs.dropFirst()).allSatisfy { $1 - $0 >= 26 })
+        // Kept labels never overlap (about 6.5 px a character).
+        let labels = chart.components(separatedBy: "class=\"keep-label\" x=\"").dropFirst().compactMap { part -> (Double, Int)? in
+            guard let x = Double(part.prefix { $0 != "\"" }), let open = part.firstIndex(of: ">"), let close = part.firstIndex(of: "<") else { return nil }
+            return (x, part.distance(from: open, to: close) - 1)
+        }
+        #expect(labels.count > 5 && labels.count < report.counts.kept)
+        let gaps: [Double] = zip(labels, labels.dropFirst()).map { a, b in
+            let room: Double = Double(a.1 + b.1) * 3.25 + 4
+            return b.0 - a.0 - room
+        }
+        #expect(gaps.allSatisfy { $0 >= -0.1 })
         #expect(occurrences("<rect class=\"fm\"", in: svg("failure-chart", in: html)) == 200 - report.counts.rejected - report.counts.crashed)
     }
 }
