@@ -27,6 +27,8 @@ public struct OptimizeReport: Sendable {
         public var cap: Value?
     }
 
+    /// Spending against the caps, counted as the loop counts it: dollars, tokens and wall seconds summed over
+    /// experiments (the baseline included); experiments finished after the baseline.
     public struct Spending: Sendable, Encodable {
         public var usd: Spend<Double>
         public var tokens: Spend<Int>
@@ -60,7 +62,7 @@ public struct OptimizeReport: Sendable {
         public var test: Change
     }
 
-    /// Experiments (the baseline not included) by outcome.
+    /// Experiments after the baseline (round 0) by outcome.
     public struct Counts: Sendable, Encodable, Equatable {
         public var tried: Int
         public var kept: Int
@@ -141,7 +143,7 @@ public struct OptimizeReport: Sendable {
             test: Change(baseline: baseline?.testScore, best: best?.testScore))
 
         var counts = Counts()
-        for r in records where r.status != .baseline {
+        for r in records where r.round > 0 && r.status != .baseline {
             counts.tried += 1
             switch r.status {
             case .keep: counts.kept += 1
@@ -176,12 +178,11 @@ public struct OptimizeReport: Sendable {
                 return CostPoint(id: p.id, elapsedSeconds: t, cumulativeUSD: usd, cumulativeTokens: tokens)
             }
 
-        let wall = points.compactMap(\.elapsedSeconds).max() ?? records.map(\.wallSeconds).reduce(0, +)
         spending = Spending(
             usd: Spend(spent: records.map(\.costUSD).reduce(0, +), cap: budgets["usd"].flatMap(Self.double)),
             tokens: Spend(spent: records.map(\.tokens).reduce(0, +), cap: budgets["tokens"].flatMap(Self.double).map { Int($0) }),
-            wallSeconds: Spend(spent: wall, cap: budgets["wall_seconds"].flatMap(Self.double)),
-            experiments: Spend(spent: counts.tried, cap: budgets["experiments"].flatMap(Self.double).map { Int($0) }))
+            wallSeconds: Spend(spent: records.map(\.wallSeconds).reduce(0, +), cap: budgets["wall_seconds"].flatMap(Self.double)),
+            experiments: Spend(spent: counts.tried - counts.running, cap: budgets["experiments"].flatMap(Self.double).map { Int($0) }))
 
         var totals: [String: Int] = [:]
         for r in records { for (mode, n) in r.failureModes { totals[mode, default: 0] += n } }

@@ -104,7 +104,8 @@ public enum OptimizeReportHTML {
             ("noise floor", ReportFormat.score(report.noiseFloor)), ("experiments", ReportFormat.spend(spend.experiments, String.init, share: { Double($0) / Double($1) })),
             ("dollars", ReportFormat.spend(spend.usd, ReportFormat.usd, share: { $0 / $1 })),
             ("tokens", ReportFormat.spend(spend.tokens, ReportFormat.tokens, share: { Double($0) / Double($1) })),
-            ("wall time", ReportFormat.spend(spend.wallSeconds, ReportFormat.duration, share: { $0 / $1 })),
+            ("wall time (experiments)", ReportFormat.spend(spend.wallSeconds, ReportFormat.duration, share: { $0 / $1 })),
+            ("elapsed", report.cost.last.map { ReportFormat.duration($0.elapsedSeconds) + " to the last finished experiment" } ?? "–"),
         ]
         if rows.count % 2 == 1 { rows.append(("", "")) }
         h += "<dl class=\"meta\">" + rows.map { "<dt>\(htmlEscape($0.0))</dt><dd>\(htmlEscape($0.1.isEmpty && !$0.0.isEmpty ? "–" : $0.1))</dd>" }.joined() + "</dl>\n"

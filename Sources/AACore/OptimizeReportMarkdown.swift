@@ -17,7 +17,7 @@ public enum OptimizeReportMarkdown {
                        ("experiments", ReportFormat.spend(spend.experiments, String.init, share: { Double($0) / Double($1) })),
                        ("dollars", ReportFormat.spend(spend.usd, ReportFormat.usd, share: { $0 / $1 })),
                        ("tokens", ReportFormat.spend(spend.tokens, ReportFormat.tokens, share: { Double($0) / Double($1) })),
-                       ("wall time", ReportFormat.spend(spend.wallSeconds, ReportFormat.duration, share: { $0 / $1 }))] {
+                       ("wall time (experiments)", ReportFormat.spend(spend.wallSeconds, ReportFormat.duration, share: { $0 / $1 }))] {
             m += "| \(k) | \(cell(v.isEmpty ? "–" : v)) |\n"
         }
 

@@ -43,7 +43,7 @@ import Testing
         try f.add(6, .keep, score: 0.61, parent: 0.60, p: 0.01, minutes: 30, description: "clears \u{1B}[2Jthe screen")
         let text = OptimizeReportSummary.render(try OptimizeReport.load(runDirectory: f.path))
         #expect(text.contains("  search     0.400 → 0.610 (+0.210)  best #6\n"))
-        #expect(text.contains("  spent      $1.41 of $10.00 (14%), 48.6k tokens, 30m 00s\n"))
+        #expect(text.contains("  spent      $1.41 of $10.00 (14%), 48.6k tokens, 3m 30s\n"))
         #expect(!text.contains("\u{1B}"))
         #expect(text.contains("clears \u{FFFD}[2Jthe screen"))
         #expect(text.split(separator: "\n").count <= 20)

@@ -22,7 +22,7 @@ import Testing
         #expect(report.spending.tokens.cap == nil)
         #expect(report.spending.experiments.spent == 5)
         #expect(report.spending.experiments.cap == 50)
-        #expect(report.spending.wallSeconds.spent == 25 * 60)
+        #expect(report.spending.wallSeconds.spent == 6 * 30)
         #expect(report.noiseFloor == 0.03)
         #expect(report.noiseBand.map { abs($0.lowerBound - 0.37) < 1e-12 && abs($0.upperBound - 0.43) < 1e-12 } == true)
     }
@@ -62,14 +62,25 @@ import Testing
         #expect(report.failures[1].counts == ["mode 1": 20])
     }
 
-    @Test func onlyTheBaseline() throws {
+    @Test func onlyTheBaselineAndOneRunning() throws {
         let f = try RunFixture(state: "running")
         try f.add(0, .baseline, score: 0.42, validation: 0.4, test: 0.39, minutes: 3)
+        try f.add(1, .running, minutes: 4)
         let report = try OptimizeReport.load(runDirectory: f.path)
-        #expect(report.counts == OptimizeReport.Counts())
+        #expect(report.counts == OptimizeReport.Counts(tried: 1, running: 1))
+        #expect(report.spending.experiments.spent == 0)
         #expect(report.headline.bestID == 0)
         #expect(report.headline.search.delta == 0)
-        #expect(report.points.map(\.runningBest) == [0.42])
+        #expect(report.points.map(\.runningBest) == [0.42, 0.42])
+    }
+
+    @Test func aRunningBaselineIsNotAnExperiment() throws {
+        let f = try RunFixture(state: "running")
+        try f.add(0, .running, minutes: 3, description: "baseline: harness")
+        let report = try OptimizeReport.load(runDirectory: f.path)
+        #expect(report.counts == OptimizeReport.Counts())
+        #expect(report.headline.bestID == nil)
+        #expect(report.points.map(\.status) == [.running])
     }
 
     @Test func notAnOptimizeRunNamesTheFile() throws {
