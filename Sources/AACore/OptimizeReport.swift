@@ -134,7 +134,8 @@ public struct OptimizeReport: Sendable {
                   candidatesPerRound: info["candidates_per_round"].flatMap(Int.init), panels: panels,
                   state: info["state"] ?? "", stopReason: info["stop_reason"] ?? "", startedAt: info["started_at"] ?? "")
 
-        let baseline = records.first { $0.status == .baseline }
+        // The baseline is round 0; while it still runs, its scores so far stand in.
+        let baseline = records.first { $0.status == .baseline } ?? records.first { $0.round == 0 }
         let best = records.last { $0.status == .keep } ?? baseline
         headline = Headline(
             bestID: best?.id,
@@ -164,7 +165,7 @@ public struct OptimizeReport: Sendable {
         }
         var current: Double?
         points = records.map { r in
-            if r.status == .keep || (r.status == .baseline && r.id == baseline?.id) { current = r.avgScore ?? current }
+            if r.status == .keep || r.id == baseline?.id { current = r.avgScore ?? current }
             return Point(id: r.id, status: r.status, score: r.avgScore, parentScore: r.parentScore, validation: r.validationScore,
                          runningBest: current, elapsedSeconds: elapsed(r), costUSD: r.costUSD, tokens: r.tokens)
         }

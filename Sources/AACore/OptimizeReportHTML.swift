@@ -123,7 +123,11 @@ public enum OptimizeReportHTML {
             .map { "<span class=\"st st-\($0.0)\">\($0.1) \($0.2)</span>" }.joined(separator: " ")
         h += "</div></div>\n"
         if let best = report.best {
-            let which = best.status == .baseline ? "No experiment was kept: the baseline is still the best harness." : "Best harness: #\(best.id)\(best.commitID.map { " (\(String($0.prefix(7))))" } ?? ""): \(best.description)"
+            let which = switch best.status {
+            case .keep: "Best harness: #\(best.id)\(best.commitID.map { " (\(String($0.prefix(7))))" } ?? ""): \(best.description)"
+            case .baseline: "No experiment was kept: the baseline is still the best harness."
+            default: "The baseline is still being evaluated."
+            }
             h += "<p id=\"best\">\(htmlEscape(which))</p>\n"
         } else {
             h += "<p id=\"best\">The baseline has not been recorded yet.</p>\n"

@@ -76,11 +76,13 @@ import Testing
 
     @Test func aRunningBaselineIsNotAnExperiment() throws {
         let f = try RunFixture(state: "running")
-        try f.add(0, .running, minutes: 3, description: "baseline: harness")
+        try f.add(0, .running, score: 0.25, minutes: 3, description: "baseline: harness")
         let report = try OptimizeReport.load(runDirectory: f.path)
         #expect(report.counts == OptimizeReport.Counts())
-        #expect(report.headline.bestID == nil)
+        #expect(report.headline.bestID == 0)
+        #expect(report.headline.search.baseline == 0.25)
         #expect(report.points.map(\.status) == [.running])
+        #expect(OptimizeReportHTML.render(report, generatedAt: "now").contains("The baseline is still being evaluated."))
     }
 
     @Test func notAnOptimizeRunNamesTheFile() throws {
