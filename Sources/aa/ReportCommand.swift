@@ -7,8 +7,8 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Render an optimization run as HTML (or Markdown, or JSON series).",
         discussion: """
-        Reads RUN_DIR/ledger.sqlite (works while the run is still going). HTML goes to RUN_DIR/report.html unless -o
-        says otherwise and is followed by a one-screen summary; Markdown and JSON go to standard output unless -o is given.
+        Reads RUN_DIR/ledger.sqlite (also while the run is still going). HTML goes to RUN_DIR/report.html unless -o \
+        says otherwise, followed by a one-screen summary; Markdown and JSON go to standard output unless -o is given.
         """
     )
 
