@@ -137,7 +137,7 @@ enum OptimizeReportCharts {
             for e in report.experiments where e.status == status {
                 let cx = x(Double(e.id))
                 let cy = plotted(e) ? y(e.avgScore!) : lane
-                s += mark(e.status, x: cx, y: cy, r: r, title: tooltip(e))
+                s += "<a href=\"#exp-\(e.id)\">" + mark(e.status, x: cx, y: cy, r: r, title: tooltip(e)) + "</a>"
             }
             s += "\n"
         }

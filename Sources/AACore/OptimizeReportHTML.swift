@@ -14,12 +14,12 @@ public enum OptimizeReportHTML {
         <html lang="en"><head><meta charset="utf-8"><title>AutoAgent report: \(htmlEscape(title))</title>
         <style>
         body{font-family:system-ui,sans-serif;margin:24px auto;color:#222;max-width:1180px;padding:0 12px}
-        h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+        h1{font-size:22px;margin-bottom:4px;overflow-wrap:anywhere}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
         .sub{color:#555;margin-top:0}
         .meta{display:grid;grid-template-columns:max-content 1fr max-content 1fr;gap:2px 14px;font-size:13px}
         .meta dt{color:#666}.meta dd{margin:0;overflow-wrap:anywhere}
         .cards{display:flex;gap:12px;flex-wrap:wrap;margin:14px 0}
-        .card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;flex:1 1 0;min-width:180px}
+        .card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;flex:1 1 0;min-width:180px;overflow-wrap:anywhere}
         .card b{display:block;font-size:12px;color:#666;font-weight:normal}.card .v{font-size:20px}
         .up{color:#1b7a30}.down{color:#b3261e}
         .banner{background:#e8f1fb;border:1px solid #b6d0ee;padding:6px 10px;border-radius:4px}
@@ -35,7 +35,7 @@ public enum OptimizeReportHTML {
         td.reason{min-width:170px;max-width:260px;overflow-wrap:anywhere;color:#444}
         tr.more td{background:#fafafa;border-top:none}
         details{margin:2px 0}summary{cursor:pointer;color:#345}
-        pre.diff{font-size:11.5px;background:#f8f8f8;padding:6px;overflow:auto;max-height:480px;margin:4px 0}
+        pre.diff{font-size:11.5px;background:#f8f8f8;padding:6px;overflow:auto;max-height:480px;max-width:1080px;margin:4px 0}
         pre.diff span{display:block;white-space:pre}
         .add{background:#e6ffec;color:#116329}.del{background:#ffebe9;color:#82071e}.hunk{color:#0550ae;background:#f0f6ff}.fh{font-weight:bold;color:#444}
         .kept li{margin:2px 0;overflow-wrap:anywhere}.kept a{color:inherit}
