@@ -21,6 +21,14 @@ import Testing
         #expect(md.contains("| lost direction | 5 | 1 | 8 |"))
     }
 
+    @Test func aDiffWithAFenceGetsALongerFence() throws {
+        let f = try RunFixture()
+        try f.add(0, .baseline, score: 0.3, minutes: 1)
+        try f.add(1, .keep, score: 0.4, parent: 0.3, minutes: 2, diff: "--- a/system.md\n+++ b/system.md\n@@ -1 +1 @@\n-x\n+```sh\n")
+        let md = OptimizeReportMarkdown.render(try OptimizeReport.load(runDirectory: f.path), generatedAt: "now")
+        #expect(md.contains("\n````diff\n--- a/system.md\n+++ b/system.md\n@@ -1 +1 @@\n-x\n+```sh\n````\n"))
+    }
+
     @Test func jsonCarriesTheSeries() throws {
         let f = try RunFixture.small()
         let text = try OptimizeReportJSON.render(try OptimizeReport.load(runDirectory: f.path))
