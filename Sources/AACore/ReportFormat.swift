@@ -14,6 +14,7 @@ public enum ReportFormat {
         return String(format: "%+.3f", v)
     }
 
+    /// A p-value with three decimals, "<0.001" below that.
     public static func pValue(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "–" }
         return v < 0.001 ? "<0.001" : String(format: "%.3f", v)
@@ -28,11 +29,13 @@ public enum ReportFormat {
         return s
     }
 
+    /// Dollars: cents, or four decimals under a cent.
     public static func usd(_ v: Double) -> String {
         if v > 0 && v < 0.01 { return String(format: "$%.4f", v) }
         return v >= 1000 ? String(format: "$%.0f", v) : String(format: "$%.2f", v)
     }
 
+    /// A token count, shortened to k, M or G.
     public static func tokens(_ n: Int) -> String {
         let v = Double(n)
         if abs(v) >= 1e9 { return String(format: "%.2fG", v / 1e9) }
@@ -41,6 +44,7 @@ public enum ReportFormat {
         return String(n)
     }
 
+    /// Seconds as "1h 05m", "4m 12s" or "37s".
     public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "–" }
         let s = Int(seconds.rounded())
