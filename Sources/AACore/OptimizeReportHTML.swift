@@ -26,8 +26,7 @@ public enum OptimizeReportHTML {
         .legend{font-size:12px;margin:6px 0}.legend span{display:inline-flex;align-items:center;gap:4px;margin-right:14px}
         .sw{display:inline-block;width:10px;height:10px}
         .st{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
-        .st-baseline{background:#1d3557}.st-keep{background:#2a9d3f}.st-discard{background:#9e9e9e}
-        .st-rejected{background:#d62728}.st-crash{background:#e67e00}.st-running{background:#1f77b4}
+        \(ExperimentStatus.allCases.map { ".st-\($0.rawValue){background:\(OptimizeReportCharts.statusColor($0))}" }.joined())
         table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
         th{background:#f4f4f4;position:sticky;top:0}
         td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
