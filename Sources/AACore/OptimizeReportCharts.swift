@@ -69,7 +69,7 @@ enum OptimizeReportCharts {
 
     static func tooltip(_ r: ExperimentRecord) -> String {
         var s = "#\(r.id) \(r.status.rawValue)"
-        if let score = r.avgScore { s += " score \(ReportFormat.score(score))" }
+        if let score = r.avgScore { s += " score \(ReportFormat.score(score))" + (r.panel == "search" || r.panel.isEmpty ? "" : " on the \(r.panel) panel") }
         if let parent = r.parentScore { s += " (parent \(ReportFormat.score(parent)))" }
         if let v = r.validationScore { s += ", validation \(ReportFormat.score(v))" }
         if r.pValue != nil { s += ", p=\(ReportFormat.pValue(r.pValue))" }
@@ -77,9 +77,10 @@ enum OptimizeReportCharts {
         return s + ": " + description
     }
 
-    /// Experiments with a usable search score sit in the plot; rejected, crashed or unscored ones in the lane below.
+    /// Experiments with a usable search-panel score sit in the plot; rejected, crashed, unscored ones and scores
+    /// on another panel in the lane below.
     static func plotted(_ r: ExperimentRecord) -> Bool {
-        r.avgScore.map(\.isFinite) == true && r.status != .rejected && r.status != .crash
+        r.avgScore.map(\.isFinite) == true && r.status != .rejected && r.status != .crash && (r.panel == "search" || r.panel.isEmpty)
     }
 
     // MARK: score per experiment

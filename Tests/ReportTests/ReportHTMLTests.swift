@@ -92,6 +92,19 @@ func svg(_ id: String, in page: String) -> String {
         #expect(html.contains("No experiment kept so far."))
     }
 
+    @Test func aScoreOnAnotherPanelIsNotPlottedAsSearch() throws {
+        let f = try RunFixture()
+        try f.add(0, .baseline, score: 0.4, minutes: 1)
+        var spot = try f.add(1, .discard, score: 0.9, parent: 0.4, minutes: 2)
+        spot.panel = "spot"
+        try f.ledger.update(spot)
+        let (_, html) = try page(f)
+        let chart = svg("score-chart", in: html)
+        #expect(chart.contains("<title>#1 discard score 0.900 on the spot panel (parent 0.400)"))
+        // In the lane, not at y = 0.9 (the plot's range stays around the baseline).
+        #expect(!chart.contains(">0.9</text>"))
+    }
+
     @Test func aRunningRunSaysSo() throws {
         let f = try RunFixture(state: "running")
         try f.add(0, .baseline, score: 0.4, minutes: 2)
