@@ -42,7 +42,13 @@ struct ChartAxis {
         let pad = max(0.02, (hi - lo) * 0.08)
         lo -= pad
         hi += pad
-        if unit { lo = max(0, lo); hi = min(1, hi) }
+        if unit {
+            // At least a fifth of the unit range, so equal scores do not fill the chart with ticks.
+            let missing = max(0, 0.2 - (hi - lo))
+            lo = max(0, lo - missing / 2)
+            hi = min(1, max(hi + missing / 2, lo + 0.2))
+            lo = min(lo, hi - 0.2)
+        }
         let step = niceStep((hi - lo) / 6)
         return ((lo / step).rounded(.down) * step, (hi / step).rounded(.up) * step)
     }

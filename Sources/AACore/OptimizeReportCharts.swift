@@ -94,7 +94,8 @@ enum OptimizeReportCharts {
         values += report.experiments.filter { $0.status == .keep || $0.status == .baseline }.compactMap(\.validationScore)
         if let band = report.noiseBand { values += [band.lowerBound, band.upperBound] }
         let (lo, hi) = ChartAxis.scoreRange(values)
-        let y = ChartAxis(lower: lo, upper: hi, start: plotBottom, end: top)
+        // A few pixels inside the frame, so marks at the extremes are not drawn on the axis.
+        let y = ChartAxis(lower: lo, upper: hi, start: plotBottom - 6, end: top + 4)
 
         var s = "<svg id=\"score-chart\" class=\"chart\" viewBox=\"0 0 \(px(width)) \(px(height))\" width=\"\(px(width))\" height=\"\(px(height))\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\" font-family=\"system-ui,sans-serif\">\n"
         for t in y.ticks(6) {
