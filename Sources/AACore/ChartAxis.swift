@@ -17,7 +17,7 @@ struct ChartAxis {
         var step = Self.niceStep((upper - lower) / Double(max(1, count)))
         if integers { step = max(1, step.rounded(.up)) }
         guard step > 0, step.isFinite else { return [lower] }
-        var v = (lower / step).rounded(.up) * step
+        var v = (lower / step - 1e-9).rounded(.up) * step
         var out: [Double] = []
         while v <= upper + step * 1e-9 && out.count < 100 {
             out.append(abs(v) < step * 1e-9 ? 0 : v)
