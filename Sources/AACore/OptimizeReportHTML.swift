@@ -52,7 +52,10 @@ public enum OptimizeReportHTML {
         if report.cost.isEmpty {
             h += "<p>No experiment has finished yet.</p>\n"
         } else {
-            h += "<div class=\"charts2\">" + OptimizeReportCharts.costChart(report, tokens: false) + OptimizeReportCharts.costChart(report, tokens: true) + "</div>\n"
+            // A run on a model without a price list records no dollars: its dollar chart would be a flat line.
+            let dollars = report.spending.usd.spent > 0 ? OptimizeReportCharts.costChart(report, tokens: false) : ""
+            h += "<div class=\"charts2\">" + dollars + OptimizeReportCharts.costChart(report, tokens: true) + "</div>\n"
+            if dollars.isEmpty { h += "<p>No dollar cost was recorded (a model without prices).</p>\n" }
             h += "<p>Task-model and meta-model spending, cumulated as experiments finish. Spent: \(ReportFormat.spend(report.spending.usd, ReportFormat.usd, share: { $0 / $1 })), "
             h += "\(ReportFormat.spend(report.spending.tokens, ReportFormat.tokens, share: { Double($0) / Double($1) })) tokens.</p>\n"
         }

@@ -107,13 +107,16 @@ func svg(_ id: String, in page: String) -> String {
 
     @Test func aRunningRunSaysSo() throws {
         let f = try RunFixture(state: "running")
-        try f.add(0, .baseline, score: 0.4, minutes: 2)
-        try f.add(1, .running, minutes: 4)
+        // A local model without prices: tokens but no dollars.
+        try f.add(0, .baseline, score: 0.4, cost: 0, minutes: 2)
+        try f.add(1, .running, cost: 0, minutes: 4)
         let (report, html) = try page(f)
         #expect(html.contains("The run is still in progress"))
         #expect(occurrences("class=\"m-running\"", in: svg("score-chart", in: html)) == 1)
         #expect(report.cost.map(\.id) == [0])
         #expect(html.contains("No failure-mode counts recorded."))
+        #expect(!html.contains("<svg id=\"cost-chart\"") && html.contains("<svg id=\"tokens-chart\""))
+        #expect(html.contains("No dollar cost was recorded"))
     }
 
     @Test func nullColumnsAndMissingRunInfoRenderAsDashes() throws {
