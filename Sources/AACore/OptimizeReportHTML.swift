@@ -103,7 +103,7 @@ public enum OptimizeReportHTML {
             ("panels (tasks)", panels), ("started", run.startedAt),
             ("trials per task", run.trialsPerTask.map(String.init) ?? "–"), ("candidates per round", run.candidatesPerRound.map(String.init) ?? "–"),
             ("alpha", run.alpha.map { String(format: "%g", $0) } ?? "–"), ("seed", run.seed.isEmpty ? "–" : run.seed),
-            ("noise floor", ReportFormat.score(report.noiseFloor)), ("experiments", ReportFormat.spend(spend.experiments, String.init, share: { Double($0) / Double($1) })),
+            ("noise floor", ReportFormat.score(report.noiseFloor)), ("experiments finished", ReportFormat.spend(spend.experiments, String.init, share: { Double($0) / Double($1) })),
             ("dollars", ReportFormat.spend(spend.usd, ReportFormat.usd, share: { $0 / $1 })),
             ("tokens", ReportFormat.spend(spend.tokens, ReportFormat.tokens, share: { Double($0) / Double($1) })),
             ("wall time (experiments)", ReportFormat.spend(spend.wallSeconds, ReportFormat.duration, share: { $0 / $1 })),

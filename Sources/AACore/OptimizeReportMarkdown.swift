@@ -14,7 +14,7 @@ public enum OptimizeReportMarkdown {
         m += "| | |\n|---|---|\n"
         for (k, v) in [("suite", run.suite), ("harness", run.harnessSource), ("task model", run.taskModel), ("meta-model", run.metaModel),
                        ("panels (tasks)", panels), ("noise floor", ReportFormat.score(report.noiseFloor)),
-                       ("experiments", ReportFormat.spend(spend.experiments, String.init, share: { Double($0) / Double($1) })),
+                       ("experiments finished", ReportFormat.spend(spend.experiments, String.init, share: { Double($0) / Double($1) })),
                        ("dollars", ReportFormat.spend(spend.usd, ReportFormat.usd, share: { $0 / $1 })),
                        ("tokens", ReportFormat.spend(spend.tokens, ReportFormat.tokens, share: { Double($0) / Double($1) })),
                        ("wall time (experiments)", ReportFormat.spend(spend.wallSeconds, ReportFormat.duration, share: { $0 / $1 }))] {

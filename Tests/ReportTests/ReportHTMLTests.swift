@@ -43,7 +43,7 @@ func svg(_ id: String, in page: String) -> String {
         #expect(html.contains("0.380 → 0.520"))
         #expect(html.contains("0.350 → 0.500"))
         #expect(html.contains("<dd>$1.31 of $10.00 (13%)</dd>"))
-        #expect(html.contains("<dd>5 of 50 (10%)</dd>"))
+        #expect(html.contains("<dt>experiments finished</dt><dd>5 of 50 (10%)</dd>"))
         #expect(html.contains("<dd>search 4 · validation 2 · test 1</dd>"))
         #expect(html.contains("<span class=\"st st-keep\">2 kept</span>"))
         #expect(html.contains("<span class=\"st st-crash\">1 crashed</span>"))
