@@ -19,6 +19,12 @@ public struct OptimizeReport: Sendable {
         public var state: String
         public var stopReason: String
         public var startedAt: String
+
+        /// The state and, once the run has stopped, why (a resumed run still carries its last stop reason).
+        public var stateLine: String {
+            let state = state.isEmpty ? "unknown state" : state
+            return state == "running" || stopReason.isEmpty ? state : "\(state): \(stopReason)"
+        }
     }
 
     /// A cap and what was spent against it (`cap` nil when the run has none).

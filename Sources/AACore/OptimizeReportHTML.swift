@@ -90,9 +90,7 @@ public enum OptimizeReportHTML {
     static func header(_ report: OptimizeReport, generatedAt: String) -> String {
         let run = report.run
         var h = "<h1>\(htmlEscape(run.name.isEmpty ? "Optimize run" : run.name))</h1>\n"
-        var state = run.state.isEmpty ? "unknown state" : run.state
-        if !run.stopReason.isEmpty { state += ": " + run.stopReason }
-        h += "<p class=\"sub\">\(htmlEscape(state)) · report generated \(htmlEscape(generatedAt))</p>\n"
+        h += "<p class=\"sub\">\(htmlEscape(run.stateLine)) · report generated \(htmlEscape(generatedAt))</p>\n"
         if run.state == "running" || report.counts.running > 0 {
             h += "<p class=\"banner\">The run is still in progress: this page shows the experiments recorded so far (\(report.counts.running) running).</p>\n"
         }

@@ -6,9 +6,7 @@ public enum OptimizeReportMarkdown {
     public static func render(_ report: OptimizeReport, generatedAt: String) -> String {
         let run = report.run
         var m = "# \(cell(run.name.isEmpty ? "Optimize run" : run.name))\n\n"
-        var state = run.state.isEmpty ? "unknown state" : run.state
-        if !run.stopReason.isEmpty { state += ": " + run.stopReason }
-        m += "\(cell(state)) · report generated \(cell(generatedAt))\n\n"
+        m += "\(cell(run.stateLine)) · report generated \(cell(generatedAt))\n\n"
         let spend = report.spending
         let panels = ["search", "validation", "test"].map { "\($0) \(run.panels[$0].map(String.init) ?? "–")" }.joined(separator: " · ")
         m += "| | |\n|---|---|\n"

@@ -7,9 +7,7 @@ public enum OptimizeReportSummary {
 
     public static func render(_ report: OptimizeReport, width: Int = 100) -> String {
         let run = report.run
-        var state = run.state.isEmpty ? "unknown state" : run.state
-        if !run.stopReason.isEmpty { state += " (\(run.stopReason))" }
-        var s = "\(printable(run.name.isEmpty ? "optimize run" : run.name)): \(printable(state))\n"
+        var s = "\(printable(run.name.isEmpty ? "optimize run" : run.name)): \(printable(run.stateLine))\n"
         for (name, c) in [("search", report.headline.search), ("validation", report.headline.validation), ("test", report.headline.test)] {
             s += "  " + name.padding(toLength: 11, withPad: " ", startingAt: 0)
             s += "\(ReportFormat.score(c.baseline)) → \(ReportFormat.score(c.best))"

@@ -106,12 +106,14 @@ func svg(_ id: String, in page: String) -> String {
     }
 
     @Test func aRunningRunSaysSo() throws {
-        let f = try RunFixture(state: "running")
+        let f = try RunFixture(state: "running", info: ["stop_reason": "experiment budget reached (6 of 6)"])
         // A local model without prices: tokens but no dollars.
         try f.add(0, .baseline, score: 0.4, cost: 0, minutes: 2)
         try f.add(1, .running, cost: 0, minutes: 4)
         let (report, html) = try page(f)
         #expect(html.contains("The run is still in progress"))
+        // A resumed run still carries its last stop reason; it no longer applies.
+        #expect(html.contains("<p class=\"sub\">running · ") && !html.contains("6 of 6"))
         #expect(occurrences("class=\"m-running\"", in: svg("score-chart", in: html)) == 1)
         #expect(report.cost.map(\.id) == [0])
         #expect(html.contains("No failure-mode counts recorded."))
