@@ -1,3 +1,4 @@
+import AAAnalytics
 import Foundation
 
 /// The optimize report's charts as inline SVG: score per experiment, cumulative cost, failure modes per experiment.

@@ -1,3 +1,4 @@
+import AAAnalytics
 import Foundation
 
 /// The optimize report as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched.

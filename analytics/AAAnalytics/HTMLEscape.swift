@@ -1,7 +1,7 @@
-/// Escapes text for HTML and SVG content and attribute values. Ledger text (descriptions, diffs, reasons)
-/// comes from a model, so everything from it passes through here; control characters other than tab, line feed
-/// and carriage return become U+FFFD.
-func htmlEscape(_ s: String) -> String {
+/// Escapes text for HTML and SVG content and attribute values. Text from traces and ledgers (outputs,
+/// descriptions, diffs, reasons) comes from models and programs, so all of it passes through here; control
+/// characters other than tab, line feed and carriage return become U+FFFD.
+public func htmlEscape(_ s: String) -> String {
     var out = ""
     out.reserveCapacity(s.utf8.count)
     for u in s.unicodeScalars {
