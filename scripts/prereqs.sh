@@ -13,6 +13,8 @@ apt_packages=(
   bubblewrap
   util-linux
   iproute2
+  # The local model's server is checked and reached with it (scripts/local-model.sh).
+  curl
   # The default base of task environments: what the bundled tasks in examples/tasks need.
   python3
   git

@@ -42,6 +42,8 @@ elif [ -n "${AA_MODEL:-}" ] && [ -n "${OPENAI_API_KEY:-}" ]; then
   shape=(-k 2 -n 4 --budget-usd 5)
   echo "== models: $AA_MODEL (OpenAI-compatible at $base) for the task agent and the meta-agent"
 else
+  # A server this job starts is stopped when it ends; one that was already running is left alone.
+  if ! curl -sf "$(scripts/local-model.sh url)/models" > /dev/null 2>&1; then trap 'scripts/local-model.sh stop' EXIT; fi
   url="$(scripts/local-model.sh start)"
   format="$(scripts/local-model.sh response-format)"
   models=(--ak "base_url=$url" --ak "response_format=$format" --mk "base_url=$url" --mk "response_format=$format"
