@@ -29,25 +29,23 @@ echo "== aa-sandbox probe: what a sandboxed process can and cannot do"
 echo "== aa tasks check: every bundled task fails with nop and passes with oracle"
 "$bin/aa" tasks check -p examples/tasks
 
+provider=""
 if [ -n "${AA_MODEL:-}" ] && [ -n "${ANTHROPIC_API_KEY:-}" ]; then
-  base="${AA_BASE_URL:-https://api.anthropic.com/v1}"
-  models=(-m "$AA_MODEL" --ak provider=anthropic --ak "base_url=$base" --ak api_key_env=ANTHROPIC_API_KEY
-          --mk provider=anthropic --mk "base_url=$base" --mk api_key_env=ANTHROPIC_API_KEY)
-  shape=(-k 2 -n 4 --budget-usd 5)
-  echo "== models: $AA_MODEL (Anthropic) for the task agent and the meta-agent"
+  provider=anthropic; key=ANTHROPIC_API_KEY; base="${AA_BASE_URL:-https://api.anthropic.com/v1}"
 elif [ -n "${AA_MODEL:-}" ] && [ -n "${OPENAI_API_KEY:-}" ]; then
-  base="${AA_BASE_URL:-https://api.openai.com/v1}"
-  models=(-m "$AA_MODEL" --ak provider=openai --ak "base_url=$base" --ak api_key_env=OPENAI_API_KEY
-          --mk provider=openai --mk "base_url=$base" --mk api_key_env=OPENAI_API_KEY)
+  provider=openai; key=OPENAI_API_KEY; base="${AA_BASE_URL:-https://api.openai.com/v1}"
+fi
+if [ -n "$provider" ]; then
+  # The meta-agent takes the task agent's provider, base URL and key (--ak) unless --mk says otherwise.
+  models=(-m "$AA_MODEL" --ak "provider=$provider" --ak "base_url=$base" --ak "api_key_env=$key")
   shape=(-k 2 -n 4 --budget-usd 5)
-  echo "== models: $AA_MODEL (OpenAI-compatible at $base) for the task agent and the meta-agent"
+  echo "== models: $AA_MODEL ($provider API at $base) for the task agent and the meta-agent"
 else
   # A server this job starts is stopped when it ends; one that was already running is left alone.
   if ! curl -sf "$(scripts/local-model.sh url)/models" > /dev/null 2>&1; then trap 'scripts/local-model.sh stop' EXIT; fi
   url="$(scripts/local-model.sh start)"
   format="$(scripts/local-model.sh response-format)"
-  models=(--ak "base_url=$url" --ak "response_format=$format" --mk "base_url=$url" --mk "response_format=$format"
-          --mk action_protocol=json --mk max_turns=6)
+  models=(--ak "base_url=$url" --ak "response_format=$format" --mk action_protocol=json --mk max_turns=6)
   # One trial per task and a minute per trial: a small CPU model is slow.
   shape=(-k 1 -n 2 --max-timeout-sec 60)
   echo "== models: the local model at $url (set AA_MODEL and an API key for a hosted one)"

@@ -145,12 +145,7 @@ final class HTTPServerConnection {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        var i = 0
-        while i <= haystack.count - needle.count {
-            if haystack[i] == needle[0], Array(haystack[i..<i + needle.count]) == needle { return i }
-            i += 1
-        }
-        return nil
+        return (0...(haystack.count - needle.count)).first { i in haystack[i..<(i + needle.count)].elementsEqual(needle) }
     }
 
     static func reason(_ status: Int) -> String {

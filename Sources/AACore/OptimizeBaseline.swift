@@ -24,14 +24,8 @@ extension OptimizeLoop {
         else { return false }
         let aa = PairedComparison.compare(parent: search.rewards, child: rerun.rewards, level: 1 - config.alpha, seed: config.seed)
         let floor = KeepRule.noiseFloor(rerun: aa)
-        record.avgScore = search.score
-        record.passed = search.passed
-        record.trials = search.trials
-        record.taskScores = search.taskScores
+        record.take(search, comparison: aa)
         record.noiseFloor = floor
-        record.statistic = aa.meanDelta
-        record.ciLow = aa.ciLow
-        record.ciHigh = aa.ciHigh
         record.failureModes = analyze(search, experiment: 0)
         record.stage = .validation
         try ledger.update(record)

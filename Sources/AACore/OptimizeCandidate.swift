@@ -44,15 +44,9 @@ extension OptimizeLoop {
             let rule = KeepRule(alpha: config.alpha, noiseFloor: floor)
             let simpler = HarnessSize(files: try await repository.files(of: commit))
                 .isSimpler(than: HarnessSize(files: try await repository.files(of: parentCommit)))
-            record.avgScore = search.score
-            record.passed = search.passed
-            record.trials = search.trials
-            record.taskScores = search.taskScores
+            record.take(search, comparison: comparison)
             record.parentScore = parentSearch.score
-            record.statistic = comparison.meanDelta
             record.pValue = comparison.pValue
-            record.ciLow = comparison.ciLow
-            record.ciHigh = comparison.ciHigh
             record.noiseFloor = floor
             record.taskDeltas = comparison.taskDeltas
             record.failureModes = analyze(search, experiment: record.id)

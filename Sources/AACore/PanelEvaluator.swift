@@ -41,6 +41,19 @@ public struct PanelEvaluation: Sendable {
     }
 }
 
+extension ExperimentRecord {
+    /// Takes a search panel's scores and the paired comparison's mean delta and interval.
+    mutating func take(_ search: PanelEvaluation, comparison: PairedComparison) {
+        avgScore = search.score
+        passed = search.passed
+        trials = search.trials
+        taskScores = search.taskScores
+        statistic = comparison.meanDelta
+        ciLow = comparison.ciLow
+        ciHigh = comparison.ciHigh
+    }
+}
+
 /// Runs a harness snapshot on some tasks of the suite with the `harness` agent, through `JobRunner`.
 public struct PanelEvaluator: Sendable {
     public let runner: JobRunner

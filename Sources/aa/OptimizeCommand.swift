@@ -130,18 +130,9 @@ struct OptimizeRun: AsyncParsableCommand {
             printError("aa: \(error)")
             throw ExitCode(2)
         }
-        let progress = OptimizeProgress(quiet: quiet)
-        let runtime: SandboxRuntime
-        do { runtime = try openRuntime() } catch { throw ExitCode(125) }
-        defer { runtime.shutdown() }
-        let loop = try OptimizeSetup.loop(config: config, directory: directory, tasks: tasks, meta: meta, runtime: runtime,
-                                          environment: environment, slurm: slurm) { progress.handle($0) }
         let started = Date()
-        let summary: OptimizeSummary
-        do { summary = try await runCancellable { try await loop.run() } } catch {
-            printError("aa: \(error)")
-            throw ExitCode(1)
-        }
+        let summary = try await OptimizeSetup.withLoop(config: config, directory: directory, tasks: tasks, meta: meta,
+                                                       environment: environment, slurm: slurm, quiet: quiet) { try await $0.run() }
         print(OptimizeSetup.summary(summary, directory: directory, elapsed: Date().timeIntervalSince(started)), terminator: "")
         if summary.state == "stopped" { throw ExitCode(130) }
     }
@@ -262,18 +253,11 @@ struct OptimizeSubmit: AsyncParsableCommand {
             printError("aa: \(error)")
             throw ExitCode(2)
         }
-        let progress = OptimizeProgress(quiet: quiet)
-        let runtime: SandboxRuntime
-        do { runtime = try openRuntime() } catch { throw ExitCode(125) }
-        defer { runtime.shutdown() }
-        let loop = try OptimizeSetup.loop(config: config, directory: dir, tasks: tasks, meta: nil, runtime: runtime,
-                                          environment: environment, slurm: slurm) { progress.handle($0) }
         let description = message
         let hypothesis = hypothesis
-        let record: ExperimentRecord
-        do { record = try await runCancellable { try await loop.submitExternal(description: description, hypothesis: hypothesis) } } catch {
-            printError("aa: \(error)")
-            throw ExitCode(1)
+        let record = try await OptimizeSetup.withLoop(config: config, directory: dir, tasks: tasks, meta: nil,
+                                                      environment: environment, slurm: slurm, quiet: quiet) {
+            try await $0.submitExternal(description: description, hypothesis: hypothesis)
         }
         print("experiment \(record.id): \(record.status.rawValue) — \(record.reason)")
     }
@@ -281,7 +265,24 @@ struct OptimizeSubmit: AsyncParsableCommand {
 
 /// Shared by the optimize subcommands: building the loop and the closing summary.
 enum OptimizeSetup {
-    static func loop(config: OptimizeConfig, directory: OptimizeRunDirectory, tasks: [TaskDefinition], meta: MetaAgent?,
+    /// Opens the sandbox runtime, builds the loop with a progress display, and runs `body` on it, cancellable
+    /// with Ctrl-C or SIGTERM; a failure is printed and exits 1.
+    static func withLoop<T: Sendable>(config: OptimizeConfig, directory: OptimizeRunDirectory, tasks: [TaskDefinition],
+                                      meta: MetaAgent?, environment: EnvironmentOptions, slurm: SlurmOptions, quiet: Bool,
+                                      _ body: @escaping @Sendable (OptimizeLoop) async throws -> T) async throws -> T {
+        let progress = OptimizeProgress(quiet: quiet)
+        let runtime: SandboxRuntime
+        do { runtime = try openRuntime() } catch { throw ExitCode(125) }
+        defer { runtime.shutdown() }
+        let loop = try loop(config: config, directory: directory, tasks: tasks, meta: meta, runtime: runtime,
+                            environment: environment, slurm: slurm) { progress.handle($0) }
+        do { return try await runCancellable { try await body(loop) } } catch {
+            printError("aa: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private static func loop(config: OptimizeConfig, directory: OptimizeRunDirectory, tasks: [TaskDefinition], meta: MetaAgent?,
                      runtime: SandboxRuntime, environment: EnvironmentOptions, slurm: SlurmOptions,
                      events: @escaping @Sendable (OptimizeEvent) -> Void) throws -> OptimizeLoop {
         let builder: EnvironmentBuilder
