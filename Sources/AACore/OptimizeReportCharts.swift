@@ -155,14 +155,20 @@ enum OptimizeReportCharts {
             s += "<text class=\"keep-label\" x=\"\(px(cx))\" y=\"\(px(y(e.avgScore!) - r - 4))\" text-anchor=\"middle\" fill=\"\(bestColor)\">#\(e.id)</text>"
         }
 
-        s += "<line x1=\"\(px(left))\" x2=\"\(px(left))\" y1=\"\(px(top))\" y2=\"\(px(plotBottom))\" stroke=\"#888\"/>"
-        s += "<line x1=\"\(px(left))\" x2=\"\(px(width - right))\" y1=\"\(px(plotBottom))\" y2=\"\(px(plotBottom))\" stroke=\"#888\"/>"
+        s += frame(left: left, right: width - right, top: top, bottom: plotBottom, xTitleY: axisY + 34,
+                   xTitle: "experiment id", yTitle: "search-panel score")
         s += "<text x=\"\(px(left - 6))\" y=\"\(px(lane + 4))\" text-anchor=\"end\" fill=\"#666\">no score</text>"
         s += "<line x1=\"\(px(left))\" x2=\"\(px(width - right))\" y1=\"\(px(axisY))\" y2=\"\(px(axisY))\" stroke=\"#888\"/>\n"
         s += xTicks(x, axisY: axisY)
-        s += "<text x=\"\(px((left + width - right) / 2))\" y=\"\(px(axisY + 34))\" text-anchor=\"middle\">experiment id</text>"
-        s += "<text transform=\"translate(16 \(px((top + plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\">search-panel score</text>\n"
         return s + "</svg>\n"
+    }
+
+    /// The left and bottom axis lines of a plot area and its two axis titles.
+    static func frame(left: Double, right: Double, top: Double, bottom: Double, xTitleY: Double, xTitle: String, yTitle: String) -> String {
+        "<line x1=\"\(px(left))\" x2=\"\(px(left))\" y1=\"\(px(top))\" y2=\"\(px(bottom))\" stroke=\"#888\"/>"
+            + "<line x1=\"\(px(left))\" x2=\"\(px(right))\" y1=\"\(px(bottom))\" y2=\"\(px(bottom))\" stroke=\"#888\"/>\n"
+            + "<text x=\"\(px((left + right) / 2))\" y=\"\(px(xTitleY))\" text-anchor=\"middle\">\(htmlEscape(xTitle))</text>"
+            + "<text transform=\"translate(16 \(px((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(htmlEscape(yTitle))</text>\n"
     }
 
     static func xTicks(_ x: ChartAxis, axisY: Double) -> String {
@@ -216,10 +222,8 @@ enum OptimizeReportCharts {
                 s += "<circle cx=\"\(px(x(p.elapsedSeconds / unit)))\" cy=\"\(px(y(value(p))))\" r=\"\(px(dot))\" fill=\"#4363d8\"><title>after #\(p.id): \(label)</title></circle>"
             }
         }
-        s += "<line x1=\"\(px(l))\" x2=\"\(px(l))\" y1=\"\(px(top))\" y2=\"\(px(bottom))\" stroke=\"#888\"/>"
-        s += "<line x1=\"\(px(l))\" x2=\"\(px(w - r))\" y1=\"\(px(bottom))\" y2=\"\(px(bottom))\" stroke=\"#888\"/>"
-        s += "<text x=\"\(px((l + w - r) / 2))\" y=\"\(px(bottom + 36))\" text-anchor=\"middle\">\(unitName) since the run started</text>"
-        s += "<text transform=\"translate(14 \(px((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(tokens ? "tokens (cumulative)" : "dollars (cumulative)")</text>\n"
+        s += frame(left: l, right: w - r, top: top, bottom: bottom, xTitleY: bottom + 36,
+                   xTitle: "\(unitName) since the run started", yTitle: tokens ? "tokens (cumulative)" : "dollars (cumulative)")
         return s + "</svg>\n"
     }
 
@@ -249,11 +253,9 @@ enum OptimizeReportCharts {
             }
             s += "\n"
         }
-        s += "<line x1=\"\(px(left))\" x2=\"\(px(left))\" y1=\"\(px(top))\" y2=\"\(px(bottom))\" stroke=\"#888\"/>"
-        s += "<line x1=\"\(px(left))\" x2=\"\(px(width - right))\" y1=\"\(px(bottom))\" y2=\"\(px(bottom))\" stroke=\"#888\"/>\n"
+        s += frame(left: left, right: width - right, top: top, bottom: bottom, xTitleY: bottom + 34,
+                   xTitle: "experiment id", yTitle: "failed trials")
         s += xTicks(x, axisY: bottom)
-        s += "<text x=\"\(px((left + width - right) / 2))\" y=\"\(px(bottom + 34))\" text-anchor=\"middle\">experiment id</text>"
-        s += "<text transform=\"translate(16 \(px((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">failed trials</text>\n"
         return s + "</svg>\n"
     }
 
