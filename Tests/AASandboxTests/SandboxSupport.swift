@@ -57,3 +57,12 @@ func scratchDirectory(_ name: String) throws -> String {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+/// Whether a host process has ended: gone, or a zombie (exited, everything it held released, its
+/// exit status not yet collected by its parent).
+func processHasEnded(_ pid: Int32) -> Bool {
+    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return true }
+    let text = String(decoding: data, as: UTF8.self)
+    guard let close = text.lastIndex(of: ")") else { return true }
+    return text[text.index(close, offsetBy: 2)...].hasPrefix("Z")
+}

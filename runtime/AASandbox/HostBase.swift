@@ -2,14 +2,19 @@ import CAutoAgentLinux
 import Glibc
 import SystemPackage
 
-/// The default root filesystem, assembled from the host: a skeleton (empty home, temporary and
-/// runtime directories, the merged-/usr links) under a root overlay, and one overlay per host
-/// system directory (/usr, /etc, the package database) on top, each read-only below a writable
-/// layer. Files of /etc that other users may not read are hidden by a mask layer of whiteouts.
-/// Nothing else of the host is visible: not /root, /home, host secrets, the project checkout or
-/// the runner's state.
+/// The default root filesystem, assembled from the host, in one of two layouts:
+/// - over the host's root: one overlay whose layers are a mask (`HostRootMask`) above an id-mapped
+///   clone of the host's `/` (and one more overlay for each system directory on a mount of its
+///   own); used when a sandbox stacks no image layers and keeps its writable layer in memory;
+/// - per directory: a skeleton (empty home, temporary and runtime directories, the merged-/usr
+///   links) under a root overlay and one overlay per host system directory (/usr, /etc, the package
+///   database) on top; used with image layers, whose content is laid out per directory.
 ///
-/// The skeleton and mask are kept in the runtime's state folder under a name derived from what they
+/// Either way each is read-only below a writable layer, files of /etc that other users may not read
+/// are hidden by whiteouts, and nothing else of the host is visible: not /root, /home, host secrets,
+/// the project checkout or the runner's state.
+///
+/// The skeleton and masks are kept in the runtime's state folder under a name derived from what they
 /// contain, and shared by every runtime on the host while it holds a shared lock on them; a runtime
 /// that finds one for another host configuration that nobody holds removes it.
 struct HostBase: Sendable {
@@ -41,6 +46,14 @@ struct HostBase: Sendable {
         let maskSource: String
         /// Where each spawner mounts its network's sysfs, masked (inside spawners).
         let slotSysfs: String
+        /// Where each spawner attaches its read-only, id-mapped clone of the host's `/`.
+        let hostRoot: String
+        /// Where each spawner keeps its copy of the host-root mask, on a tmpfs of its own (overlayfs
+        /// refuses a layer on the filesystem of another layer's root, here the host's root).
+        let maskPoint: String
+        /// Host directories that lie on another mount than `/`: over the host's root they still
+        /// need an overlay of their own.
+        let separate: [String]
 
         /// Finds the host directories and makes the mount points in stateDirectory.
         init(in stateDirectory: String) throws(SandboxError) {
@@ -63,12 +76,23 @@ struct HostBase: Sendable {
             try HostBase.makeDirectory(stateDirectory + "/empty", mode: 0o000)
             try HostBase.makeDirectory(points + "/empty", mode: 0o755)
             try HostBase.makeDirectory(points + "/sys", mode: 0o555)
+            try HostBase.makeDirectory(points + "/root", mode: 0o755)
+            try HostBase.makeDirectory(points + "/mask", mode: 0o755)
             attachPoints[stateDirectory + "/empty"] = points + "/empty"
+            attachPoints["/"] = points + "/root"
+            var rootMount: UInt64 = 0
+            let rootKnown = aal_mount_id("/", &rootMount) == 0
+            separate = directories.filter { dir in
+                var id: UInt64 = 0
+                return !rootKnown || aal_mount_id(dir, &id) != 0 || id != rootMount
+            }
             self.directories = directories
             self.links = links
             self.attachPoints = attachPoints
             maskSource = points + "/empty"
             slotSysfs = points + "/sys"
+            hostRoot = points + "/root"
+            maskPoint = points + "/mask"
         }
     }
 
@@ -80,6 +104,10 @@ struct HostBase: Sendable {
     let skeleton: String
     /// Whiteouts of private /etc files, laid out relative to /etc.
     let etcMask: String
+    /// The mask laid over the host's root (spawners use a copy of it).
+    let hostMask: String
+    /// What the host-root mask was planned from.
+    let plan: HostRootMask
 
     /// Held (shared flock) for as long as this runtime uses the base.
     let lockFD: Int32
@@ -87,8 +115,13 @@ struct HostBase: Sendable {
     /// Finds or builds the base for this host in stateDirectory, owned by `rootID` (the host id of
     /// root inside) so that it needs no id-mapping, and locks it for this runtime.
     static func open(in stateDirectory: String, rootID: UInt32, mounts: Mounts) throws(SandboxError) -> HostBase {
+        let etcStamp = HostRootMask.Stamp.read("/etc")
         let hidden = privateFiles(under: "/etc")
-        var description = "v3 \(rootID)\n" + mounts.directories.joined(separator: "\n") + "\n"
+        let kept = mounts.directories + topLevelLinks.filter { isSymlink($0) }
+        let plan = HostRootMask.plan(
+            kept: kept, emptied: emptied, links: varLinks.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            hidden: (hidden, etcStamp))
+        var description = "v4 \(rootID)\n" + mounts.directories.joined(separator: "\n") + "\n" + plan.description + "\n"
         for (target, link) in mounts.links { description += "\(link) -> \(target)\n" }
         for file in hidden {
             var st = stat()
@@ -101,14 +134,16 @@ struct HostBase: Sendable {
         let root = stateDirectory + "/base-" + String(hash, radix: 16)
         if !fileExists(root + "/ready") {
             let staging = root + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            try build(in: staging, rootID: rootID, directories: mounts.directories, links: mounts.links, hidden: hidden)
+            try build(in: staging, rootID: rootID, directories: mounts.directories, links: mounts.links, hidden: hidden, plan: plan)
             if rename(staging, root) != 0 { removeTree(staging) } // another runtime built it first
         }
         let lock = Glibc.open(root + "/ready", O_RDONLY | O_CLOEXEC)
         guard lock >= 0, flock(lock, LOCK_SH) == 0 else {
             throw SandboxError(.setupFailed, step: "flock", detail: root + "/ready", underlying: .init(rawValue: errno))
         }
-        return HostBase(root: root, mounts: mounts, skeleton: root + "/skeleton", etcMask: root + "/etc-mask", lockFD: lock)
+        return HostBase(
+            root: root, mounts: mounts, skeleton: root + "/skeleton", etcMask: root + "/etc-mask", hostMask: root + "/host-mask",
+            plan: plan, lockFD: lock)
     }
 
     /// Removes bases (and unfinished builds) in stateDirectory that no runtime holds.
@@ -131,8 +166,11 @@ struct HostBase: Sendable {
         }
     }
 
+    /// Symlinks below /var that every layout has.
+    static let varLinks = ["/var/run": "/run", "/var/lock": "/run/lock"]
+
     private static func build(
-        in root: String, rootID: UInt32, directories: [String], links: [(String, String)], hidden: [String]
+        in root: String, rootID: UInt32, directories: [String], links: [(String, String)], hidden: [String], plan: HostRootMask
     ) throws(SandboxError) {
         let skeleton = root + "/skeleton"
         let etcMask = root + "/etc-mask"
@@ -142,7 +180,7 @@ struct HostBase: Sendable {
         }
         for (dir, mode) in emptied { try makeDirectories(dir, in: skeleton, mode: mode) }
         for dir in directories { try makeDirectories(dir, in: skeleton, mode: 0o755) }
-        for link in ["/var/run": "/run", "/var/lock": "/run/lock"] where symlink(link.value, skeleton + link.key) != 0 {
+        for link in varLinks where symlink(link.value, skeleton + link.key) != 0 {
             throw SandboxError(.setupFailed, step: "symlink", detail: skeleton + link.key, underlying: .init(rawValue: errno))
         }
         for file in hidden {
@@ -153,6 +191,7 @@ struct HostBase: Sendable {
             }
         }
         chownTree(root, to: rootID)
+        try plan.build(in: root + "/host-mask", rootID: rootID)
         let ready = Glibc.open(root + "/ready", O_WRONLY | O_CREAT | O_CLOEXEC, 0o444)
         if ready < 0 { throw SandboxError(.setupFailed, step: "open", detail: root + "/ready", underlying: .init(rawValue: errno)) }
         close(ready)

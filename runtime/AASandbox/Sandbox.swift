@@ -13,12 +13,22 @@ public final class Sandbox: Sendable {
     /// Host pid of the sandbox's init (pid 1 inside).
     public let initPID: Int32
 
+    /// How long building a sandbox may take before it is killed.
+    static let setupTimeoutSeconds = 30.0
+
     private struct State {
         var nextExec = 1
         var execs: [Int: ExecOperation] = [:]
         var killWaiters: [CheckedContinuation<Void, any Error>] = []
         var terminated: SandboxError?
         var wallClockExpired = false
+        /// The init said it is built (READY), or building it failed (`setupFailure`).
+        var ready = false
+        var setupFailure: SandboxError?
+        var readyWaiters: [CheckedContinuation<Void, any Error>] = []
+        /// The init's pidfd became readable: every process and mount of the sandbox is gone.
+        var exited = false
+        var exitWaiters: [CheckedContinuation<Void, Never>] = []
         var destroyStarted = false
         var destroyFinished = false
         var destroyWaiters: [CheckedContinuation<Void, Never>] = []
@@ -29,36 +39,80 @@ public final class Sandbox: Sendable {
     private let cgroup: Cgroups.Group?
     private let state = Mutex(State())
     private let channel = Mutex<ControlChannel?>(nil)
+    /// A pidfd of the init and its reactor token (nil once closed).
+    private let pidfd: Int32
+    private let pidfdToken = Mutex<UInt64?>(nil)
     private let baseRlimits: [(Int32, Int, Int)]
     private let wallTimer = Mutex<Task<Void, Never>?>(nil)
 
-    private init(spec: SandboxSpec, name: String, initPID: Int32, runtime: SandboxRuntime, spawner: Spawner, cgroup: Cgroups.Group?) {
+    private init(spec: SandboxSpec, name: String, initPID: Int32, pidfd: Int32, runtime: SandboxRuntime, spawner: Spawner, cgroup: Cgroups.Group?) {
         self.spec = spec
         self.name = name
         self.initPID = initPID
+        self.pidfd = pidfd
         self.runtime = runtime
         self.spawner = spawner
         self.cgroup = cgroup
+        baseRlimits = Self.rlimits(spec, cgroup: cgroup)
+    }
+
+    deinit {
+        closePidfd()
+    }
+
+    private static func rlimits(_ spec: SandboxSpec, cgroup: Cgroups.Group?) -> [(Int32, Int, Int)] {
         var limits: [(Int32, Int, Int)] = [(aal_RLIMIT_CORE, 0, 0)]
         if let n = spec.limits.openFiles { limits.append((aal_RLIMIT_NOFILE, n, n)) }
         if let n = spec.limits.processes { limits.append((aal_RLIMIT_NPROC, n, n)) }
         if let n = spec.limits.fileSizeBytes { limits.append((aal_RLIMIT_FSIZE, n, n)) }
         if cgroup == nil, let m = spec.limits.memoryBytes { limits.append((aal_RLIMIT_AS, m, m)) }
-        baseRlimits = limits
+        return limits
     }
 
     /// Builds a sandbox from a spec.
     public static func create(_ spec: SandboxSpec, runtime: SandboxRuntime? = nil) async throws -> Sandbox {
+        let (sandbox, _) = try await make(spec, runtime: runtime, first: nil)
+        do {
+            try await sandbox.waitReady()
+        } catch {
+            await sandbox.destroy()
+            throw error
+        }
+        return sandbox
+    }
+
+    /// Creates a sandbox, runs one command in it and destroys it. The command travels with the
+    /// request that builds the sandbox and starts as soon as it is built.
+    public static func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime? = nil) async throws -> ExecResult {
+        let (sandbox, first) = try await make(spec, runtime: runtime, first: request)
+        do {
+            let result = try await sandbox.await(first!, request)
+            await sandbox.destroy()
+            return result
+        } catch {
+            await sandbox.destroy()
+            throw error
+        }
+    }
+
+    /// Asks a slot's spawner for a sandbox, with its first command if given (registered as exec 1).
+    private static func make(_ spec: SandboxSpec, runtime: SandboxRuntime?, first: ExecRequest?) async throws -> (Sandbox, ExecOperation?) {
         try spec.validate()
+        if let first { try validate(first) }
         let runtime = try runtime ?? SandboxRuntime.shared()
         let name = SandboxRuntime.nextName()
         let bpf = try runtime.seccompPrograms(spec.seccomp)
+        let base = try runtime.currentBase()
         if case .directory(let layer) = spec.writableLayer {
-            try prepareWritableLayer(layer, keys: overlays(spec, runtime: runtime).map { HostBase.layerKey($0.0) }, runtime: runtime)
+            try prepareWritableLayer(layer, keys: overlays(spec, base: base).map { HostBase.layerKey($0.0) }, runtime: runtime)
         }
         let spawner = try runtime.acquireSpawner()
         spawner.resetOOMBaseline()
         let group = spawner.slot
+        var message = createMessage(spec, runtime: runtime, base: base, bpf: bpf)
+        var op: ExecOperation?
+        var owned: [Int32] = []
+        defer { for fd in owned where fd != runtime.devNull { close(fd) } }
         let created: WireMessage
         do {
             if let group, spawner.appliedLimits.withLock({ $0 != spec.limits }) {
@@ -69,14 +123,28 @@ public final class Sandbox: Sendable {
                 }
                 spawner.appliedLimits.withLock { $0 = spec.limits }
             }
-            created = try await spawner.create(createMessage(spec, runtime: runtime, bpf: bpf))
+            if let first {
+                let operation = ExecOperation(id: 1, limit: first.outputLimit ?? spec.limits.outputBytes) { spawner.sawNewOOMKill() }
+                owned = try attach(first, as: operation, to: &message, spec: spec, rlimits: rlimits(spec, cgroup: group), devNull: runtime.devNull)
+                op = operation
+            }
+            created = try await spawner.create(message)
         } catch {
+            if let sandboxError = error as? SandboxError { op?.fail(sandboxError) }
             runtime.releaseSpawner(spawner)
             throw error
         }
         let pid = Int32(created.int(AAL_K_PID) ?? 0)
-        let sandbox = Sandbox(spec: spec, name: name, initPID: pid, runtime: runtime, spawner: spawner, cgroup: group)
+        let sandbox = Sandbox(spec: spec, name: name, initPID: pid, pidfd: created.fds[1], runtime: runtime, spawner: spawner, cgroup: group)
+        if let op {
+            sandbox.state.withLock { s in
+                s.execs[op.id] = op
+                s.nextExec = op.id + 1
+            }
+        }
         do {
+            let token = try Reactor.shared.add(fd: created.fds[1], events: aal_EPOLLIN) { [weak sandbox] _ in sandbox?.initExited() }
+            sandbox.pidfdToken.withLock { $0 = token }
             let ch = try ControlChannel(
                 fd: created.fds[0],
                 onMessage: { [weak sandbox] in sandbox?.receive($0) },
@@ -87,6 +155,7 @@ public final class Sandbox: Sendable {
             await sandbox.destroy()
             throw SandboxError(.internalError, error)
         }
+        runtime.watchSetup(sandbox, deadline: .now + .seconds(setupTimeoutSeconds))
         if let wall = spec.limits.wallTimeSeconds {
             let timer = Task { [weak sandbox] in
                 try? await Task.sleep(for: .seconds(wall))
@@ -97,21 +166,82 @@ public final class Sandbox: Sendable {
             }
             sandbox.wallTimer.withLock { $0 = timer }
         }
-        return sandbox
+        return (sandbox, op)
     }
 
-    /// Creates a sandbox, runs one command in it and destroys it.
-    public static func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime? = nil) async throws -> ExecResult {
-        let sandbox = try await create(spec, runtime: runtime)
-        do {
-            let result = try await sandbox.exec(request)
-            await sandbox.destroy()
-            return result
+    private static func validate(_ request: ExecRequest) throws(SandboxError) {
+        let argv = request.argv
+        guard !argv.isEmpty, !argv[0].isEmpty else { throw SandboxError(.invalidSpec, step: "command", detail: "empty argv") }
+    }
+
+    /// Adds an exec request's fields and descriptors to a message (an EXEC, or a CREATE that starts
+    /// the command) and starts watching its pipes; returns the descriptors to close once it is sent.
+    private static func attach(
+        _ request: ExecRequest, as op: ExecOperation, to message: inout WireMessage, spec: SandboxSpec,
+        rlimits: [(Int32, Int, Int)], devNull: Int32
+    ) throws(SandboxError) -> [Int32] {
+        message.add(AAL_K_EXEC_ID, op.id)
+        for arg in request.argv { message.add(AAL_K_ARG, arg) }
+        for entry in request.environment ?? spec.environment { message.add(AAL_K_ENV, entry) }
+        message.add(AAL_K_CWD, request.workingDirectory ?? spec.workingDirectory)
+        message.add(AAL_K_UID, request.uid ?? spec.uid)
+        message.add(AAL_K_GID, request.gid ?? spec.gid)
+        for (resource, soft, hard) in rlimits { message.add(AAL_K_RLIMIT, parts: [String(resource), String(soft), String(hard)]) }
+        var owned: [Int32] = []
+        if let p = request.passthrough {
+            op.passThrough()
+            message.fds = [p.stdin, p.stdout, p.stderr]
+        } else {
+            owned = try op.openPipes(stdin: request.stdin, devNull: devNull)
+            message.fds = owned
+        }
+        do throws(SandboxError) {
+            try op.watch()
         } catch {
-            await sandbox.destroy()
+            for fd in owned where fd != devNull { close(fd) }
             throw error
         }
+        return owned
     }
+
+    /// Waits until the init says the sandbox is built, or why it could not be.
+    private func waitReady() async throws {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { s -> Result<Void, SandboxError>? in
+                if let failure = s.setupFailure ?? s.terminated { return .failure(failure) }
+                if s.ready { return .success(()) }
+                s.readyWaiters.append(cont)
+                return nil
+            }
+            switch outcome {
+            case .success?: cont.resume()
+            case .failure(let e)?: cont.resume(throwing: e)
+            case nil: break
+            }
+        }
+    }
+
+    /// Building the sandbox failed or took too long: every waiter learns why.
+    private func setupFailed(_ error: SandboxError) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            if s.ready || s.setupFailure != nil { return [] }
+            s.setupFailure = error
+            defer { s.readyWaiters = [] }
+            return s.readyWaiters
+        }
+        for w in waiters { w.resume(throwing: error) }
+        terminate(error)
+    }
+
+    /// Called by the runtime's set-up watch when the deadline passed.
+    func setupDeadlinePassed() {
+        guard !state.withLock({ $0.ready || $0.setupFailure != nil }) else { return }
+        setupFailed(SandboxError(.setupFailed, step: "wait for sandbox set-up", detail: "not built after \(Int(Self.setupTimeoutSeconds)) s", underlying: .timedOut))
+        signalInit(SIGKILL)
+    }
+
+    /// Whether the init has said it is built or failed (the set-up watch stops looking then).
+    var setupSettled: Bool { state.withLock { $0.ready || $0.setupFailure != nil || $0.exited } }
 
     private static func prepareWritableLayer(_ layer: String, keys: [String], runtime: SandboxRuntime) throws(SandboxError) {
         let work = workDirectory(for: layer)
@@ -125,7 +255,7 @@ public final class Sandbox: Sendable {
         for key in keys { _ = chown(layer + "/" + key, root, root) }
     }
 
-    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, bpf: [[UInt8]]) -> WireMessage {
+    private static func createMessage(_ spec: SandboxSpec, runtime: SandboxRuntime, base: HostBase, bpf: [[UInt8]]) -> WireMessage {
         var m = WireMessage(AAL_M_CREATE)
         let config = runtime.configuration
         m.add(AAL_K_HOSTNAME, spec.hostname)
@@ -133,11 +263,10 @@ public final class Sandbox: Sendable {
         m.add(AAL_K_STAGE, config.stageDirectory)
         m.add(AAL_K_ROOT_HOST_UID, config.idBase)
         m.add(AAL_K_ROOT_HOST_GID, config.idBase)
-        m.add(AAL_K_UID_MAP, "0 \(config.idBase) \(config.idCount)\n")
-        m.add(AAL_K_GID_MAP, "0 \(config.idBase) \(config.idCount)\n")
         m.add(AAL_K_DISK_BYTES, spec.limits.diskBytes)
         m.add(AAL_K_SHM_BYTES, spec.limits.shmBytes)
-        for (target, lowers) in overlays(spec, runtime: runtime) {
+        if usesHostRoot(spec) { m.add(AAL_K_MASK_TREE, base.hostMask) }
+        for (target, lowers) in overlays(spec, base: base) {
             m.add(AAL_K_OVERLAY, target)
             for (path, how) in lowers { m.add(AAL_K_LOWER, parts: [path, how]) }
             if case .directory(let layer) = spec.writableLayer {
@@ -156,11 +285,11 @@ public final class Sandbox: Sendable {
         if !spec.capabilities.isEmpty {
             m.add(AAL_K_CAPS, spec.capabilities.map { String($0.rawValue) }.joined(separator: ","))
         }
-        m.add(AAL_K_MASK_SOURCE, runtime.base.mounts.maskSource)
+        m.add(AAL_K_MASK_SOURCE, base.mounts.maskSource)
         if spec.network == .host {
             for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         } else {
-            m.add(AAL_K_SYSFS, runtime.base.mounts.slotSysfs) // the slot's sysfs comes masked
+            m.add(AAL_K_SYSFS, base.mounts.slotSysfs) // the slot's sysfs comes masked
             for path in HostBase.maskedPaths where !path.hasPrefix("/sys/") { m.add(AAL_K_MASK_PATH, path) }
         }
         for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
@@ -168,26 +297,33 @@ public final class Sandbox: Sendable {
         return m
     }
 
+    /// Whether a spec's root is the host's own `/` under a mask (one overlay) rather than the
+    /// per-directory layout that image layers and persistent writable layers are made in.
+    static func usesHostRoot(_ spec: SandboxSpec) -> Bool {
+        guard case .host = spec.rootfs, case .tmpfs = spec.writableLayer else { return false }
+        return spec.layers.isEmpty
+    }
+
     /// The overlays of a spec: mount point inside and lower layers, top first, as (path, how):
-    /// "0" as it is, "1" id-mapped, "d" by its path (a clone the spawner already attached, or a
-    /// directory of the runtime's host base).
-    static func overlays(_ spec: SandboxSpec, runtime: SandboxRuntime) -> [(String, [(String, String)])] {
+    /// "0" as it is, "1" id-mapped, "d" by its path (a clone the spawner already attached, the
+    /// spawner's copy of the host-root mask, or a directory of the runtime's host base).
+    static func overlays(_ spec: SandboxSpec, base: HostBase) -> [(String, [(String, String)])] {
         func layerParts(_ key: String) -> [(String, String)] {
             spec.layers.map { $0 + "/" + key }.filter { HostBase.isDirectory($0) }.map { ($0, "0") }
+        }
+        func directoryOverlay(_ dir: String) -> (String, [(String, String)]) {
+            var lowers = layerParts(HostBase.layerKey(dir))
+            if dir == "/etc" { lowers.append((base.etcMask, "d")) }
+            lowers.append(base.mounts.attachPoints[dir].map { ($0, "d") } ?? (dir, "1"))
+            return (dir, lowers)
         }
         switch spec.rootfs {
         case .directory(let path):
             return [("/", layerParts("root") + [(path, "1")])]
+        case .host where usesHostRoot(spec):
+            return [("/", [(base.mounts.maskPoint, "d"), (base.mounts.hostRoot, "d")])] + base.mounts.separate.map(directoryOverlay)
         case .host:
-            let base = runtime.base
-            var result: [(String, [(String, String)])] = [("/", layerParts("root") + [(base.skeleton, "d")])]
-            for dir in base.mounts.directories {
-                var lowers = layerParts(HostBase.layerKey(dir))
-                if dir == "/etc" { lowers.append((base.etcMask, "d")) }
-                lowers.append(base.mounts.attachPoints[dir].map { ($0, "d") } ?? (dir, "1"))
-                result.append((dir, lowers))
-            }
-            return result
+            return [("/", layerParts("root") + [(base.skeleton, "d")])] + base.mounts.directories.map(directoryOverlay)
         }
     }
 
@@ -201,8 +337,7 @@ public final class Sandbox: Sendable {
     /// Runs a command and waits for it. Throws if it cannot start or the sandbox goes away;
     /// a command that runs out of time returns with `timedOut` set.
     public func exec(_ request: ExecRequest) async throws -> ExecResult {
-        let argv = request.argv
-        guard !argv.isEmpty, !argv[0].isEmpty else { throw SandboxError(.invalidSpec, step: "command", detail: "empty argv") }
+        try Self.validate(request)
         let spawner = self.spawner
         let op: ExecOperation = try state.withLock { s throws(SandboxError) in
             if let t = s.terminated { throw t }
@@ -215,24 +350,9 @@ public final class Sandbox: Sendable {
             return op
         }
         var message = WireMessage(AAL_M_EXEC)
-        message.add(AAL_K_EXEC_ID, op.id)
-        for arg in argv { message.add(AAL_K_ARG, arg) }
-        for entry in request.environment ?? spec.environment { message.add(AAL_K_ENV, entry) }
-        message.add(AAL_K_CWD, request.workingDirectory ?? spec.workingDirectory)
-        message.add(AAL_K_UID, request.uid ?? spec.uid)
-        message.add(AAL_K_GID, request.gid ?? spec.gid)
-        for (resource, soft, hard) in baseRlimits { message.add(AAL_K_RLIMIT, parts: [String(resource), String(soft), String(hard)]) }
         do throws(SandboxError) {
-            var owned: [Int32] = []
-            if let p = request.passthrough {
-                op.passThrough()
-                message.fds = [p.stdin, p.stdout, p.stderr]
-            } else {
-                owned = try op.openPipes(stdin: request.stdin, devNull: runtime.devNull)
-                message.fds = owned
-            }
+            let owned = try Self.attach(request, as: op, to: &message, spec: spec, rlimits: baseRlimits, devNull: runtime.devNull)
             defer { for fd in owned where fd != runtime.devNull { close(fd) } }
-            try op.watch()
             try channel.withLock { ch throws(SandboxError) in
                 guard let ch else { throw SandboxError(.terminated, step: "exec", detail: name) }
                 do throws(SystemCallError) { try ch.send(message) } catch { throw SandboxError(.terminated, error) }
@@ -242,6 +362,11 @@ public final class Sandbox: Sendable {
             op.fail(error)
             throw error
         }
+        return try await self.await(op, request)
+    }
+
+    /// Waits for a started exec, killing it when its timeout passes.
+    private func await(_ op: ExecOperation, _ request: ExecRequest) async throws -> ExecResult {
         var timer: Task<Void, Never>?
         if let timeout = request.timeoutSeconds {
             timer = Task { [weak self, weak op] in
@@ -303,8 +428,9 @@ public final class Sandbox: Sendable {
             t?.cancel()
             t = nil
         }
-        kill(initPID, SIGKILL)
-        await spawner.waitReaped(initPID)
+        signalInit(SIGKILL)
+        await waitExited()
+        closePidfd()
         channel.withLock { ch in
             ch?.close()
             ch = nil
@@ -320,8 +446,64 @@ public final class Sandbox: Sendable {
         for w in waiters { w.resume() }
     }
 
+    /// Signals the init through its pidfd (never another process that reused its pid).
+    private func signalInit(_ sig: Int32) {
+        pidfdToken.withLock { token in
+            if token != nil { _ = aal_pidfd_send_signal(pidfd, sig) }
+        }
+    }
+
+    /// Returns once the init has exited (its pid namespace, and with it every process and mount of
+    /// the sandbox, gone).
+    private func waitExited() async {
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.exited || pidfdToken.withLock({ $0 == nil }) { return true }
+                s.exitWaiters.append(cont)
+                return false
+            }
+            if done { cont.resume() }
+        }
+    }
+
+    /// The pidfd became readable: the init is gone.
+    private func initExited() {
+        Reactor.shared.mute(fd: pidfd)
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.exited = true
+            defer { s.exitWaiters = [] }
+            return s.exitWaiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    private func closePidfd() {
+        pidfdToken.withLock { token in
+            guard let t = token else { return }
+            Reactor.shared.remove(fd: pidfd, token: t)
+            close(pidfd)
+            token = nil
+        }
+    }
+
     private func receive(_ message: WireMessage) {
         let type = Int(message.type)
+        if type == Int(AAL_M_READY.rawValue) {
+            let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+                s.ready = true
+                defer { s.readyWaiters = [] }
+                return s.readyWaiters
+            }
+            for w in waiters { w.resume() }
+            return
+        }
+        if type == Int(AAL_M_FAILED.rawValue) {
+            let code = message.int(AAL_K_ERRNO) ?? 0
+            setupFailed(SandboxError(
+                .setupFailed, step: message.string(AAL_K_STEP) ?? "create", detail: message.string(AAL_K_DETAIL) ?? "",
+                underlying: code == 0 ? nil : .init(rawValue: Int32(code))))
+            return
+        }
         if type == Int(AAL_M_KILLED_ALL.rawValue) {
             let waiters = state.withLock { s in
                 defer { s.killWaiters = [] }
@@ -355,7 +537,9 @@ public final class Sandbox: Sendable {
             let ops = state.withLock { Array($0.execs.values) }
             for op in ops { op.markTimedOut() }
         }
-        terminate(SandboxError(.terminated, step: expired ? "wall-clock limit" : "init exited", detail: name))
+        let error = SandboxError(.terminated, step: expired ? "wall-clock limit" : "init exited", detail: name)
+        setupFailed(error)
+        terminate(error)
     }
 
     private func terminate(_ error: SandboxError) {

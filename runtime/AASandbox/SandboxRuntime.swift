@@ -34,11 +34,16 @@ public final class SandboxRuntime: Sendable {
     public let initBinary: String
     let logger: Logger
     let cgroups: Cgroups?
-    let base: HostBase
+    /// The host base's mount points, which do not change while the runtime lives.
+    let baseMounts: HostBase.Mounts
+    /// The host base in use and the lock descriptors of the ones it replaced (sandboxes made from
+    /// them may still be setting up).
+    private let bases: Mutex<(current: HostBase, replaced: [Int32])>
     let devNull: Int32
     private let binary: String
     private let pool = Mutex<(idle: [Spawner], all: [ObjectIdentifier: Spawner])>(([], [:]))
     private let seccompCache = Mutex<[SandboxSpec.SeccompPolicy: [[UInt8]]]>([:])
+    private let setupWatch = SetupWatch()
     /// Names are unique in the process even with several runtimes: aa-<pid>-<n>.
     private static let counter = Mutex(0)
 
@@ -82,6 +87,7 @@ public final class SandboxRuntime: Sendable {
         let mounts = try HostBase.Mounts(in: configuration.stateDirectory)
         // The spawners set themselves up on other cores while this thread scans /etc for the base.
         var started: [Spawner] = []
+        let base: HostBase
         do throws(SandboxError) {
             for _ in 0..<max(1, configuration.spawners) {
                 started.append(try Self.startSpawner(binary: binary, configuration: configuration, cgroups: cgroups, mounts: mounts))
@@ -95,6 +101,8 @@ public final class SandboxRuntime: Sendable {
             throw error
         }
         HostBase.sweep(configuration.stateDirectory, keeping: base.root)
+        baseMounts = mounts
+        bases = Mutex((base, []))
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         self.binary = binary
         pool.withLock { p in
@@ -124,11 +132,29 @@ public final class SandboxRuntime: Sendable {
     /// to `hostID(forInside:)`).
     public func hostPath(inLayer layer: String, forInside path: String, rootfs: SandboxSpec.Rootfs) -> String {
         if case .host = rootfs {
-            for dir in base.mounts.directories.sorted(by: { $0.count > $1.count }) where path == dir || path.hasPrefix(dir + "/") {
+            for dir in baseMounts.directories.sorted(by: { $0.count > $1.count }) where path == dir || path.hasPrefix(dir + "/") {
                 return layer + "/" + HostBase.layerKey(dir) + path.dropFirst(dir.count)
             }
         }
         return layer + "/root" + (path == "/" ? "" : path)
+    }
+
+    /// The host base, made again when a host directory it was planned from has changed.
+    func currentBase() throws(SandboxError) -> HostBase {
+        let base = bases.withLock { $0.current }
+        if base.plan.isCurrent { return base }
+        let fresh = try HostBase.open(in: configuration.stateDirectory, rootID: configuration.idBase, mounts: baseMounts)
+        logger.debug("host base changed", metadata: ["base": "\(fresh.root)"])
+        bases.withLock { b in
+            if b.current.root != fresh.root { b.replaced.append(b.current.lockFD) } else { close(b.current.lockFD) }
+            b.current = fresh
+        }
+        return fresh
+    }
+
+    /// Ends the sandbox if it is not built by the deadline.
+    func watchSetup(_ sandbox: Sandbox, deadline: ContinuousClock.Instant) {
+        setupWatch.watch(sandbox, deadline: deadline)
     }
 
     /// Host uid that an id inside the sandbox maps to.
@@ -153,7 +179,7 @@ public final class SandboxRuntime: Sendable {
     }
 
     private func makeSpawner() throws(SandboxError) -> Spawner {
-        let spawner = try Self.startSpawner(binary: binary, configuration: configuration, cgroups: cgroups, mounts: base.mounts)
+        let spawner = try Self.startSpawner(binary: binary, configuration: configuration, cgroups: cgroups, mounts: baseMounts)
         pool.withLock { $0.all[ObjectIdentifier(spawner)] = spawner }
         return spawner
     }
@@ -214,6 +240,9 @@ public final class SandboxRuntime: Sendable {
             s.shutdown()
             if let slot = s.slot { cgroups?.remove(slot) }
         }
-        close(base.lockFD)
+        bases.withLock { b in
+            close(b.current.lockFD)
+            for fd in b.replaced { close(fd) }
+        }
     }
 }

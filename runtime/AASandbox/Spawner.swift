@@ -4,16 +4,14 @@ import Synchronization
 import SystemPackage
 
 /// The runner's side of one aa-sandbox-init spawner process, which lives in one sandbox slot's
-/// cgroups: sends create requests and learns when a sandbox's init has been reaped (its processes
-/// and namespaces gone). A slot hosts one sandbox at a time.
+/// cgroups: sends create requests, each answered with the new init's control socket and pidfd. A
+/// slot hosts one sandbox at a time.
 final class Spawner: Sendable {
     private struct State {
         /// Why the spawner could not set itself up (it exits after saying so).
         var startFailure: SandboxError?
         var nextRequest = 1
         var pending: [Int: CheckedContinuation<WireMessage, any Error>] = [:]
-        var reaped: Set<Int32> = []
-        var reapWaiters: [Int32: [CheckedContinuation<Void, Never>]] = [:]
         var closed = false
     }
 
@@ -73,6 +71,7 @@ final class Spawner: Sendable {
         let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.directories.values.sorted() ?? []).map { "cgroup:" + $0 }
             + mounts.attachPoints.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
             + ["sysfs:" + mounts.slotSysfs, "empty:" + mounts.maskSource] + HostBase.maskedSysPaths.map { "sysmask:" + $0 }
+            + ["mask:" + mounts.maskPoint]
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]
@@ -92,7 +91,8 @@ final class Spawner: Sendable {
         channel.withLock { $0 = ch }
     }
 
-    /// Sends a create request; returns the CREATED message (its fd is the init's control socket).
+    /// Sends a create request; returns the CREATED message (its fds: the init's control socket and
+    /// a pidfd of the init).
     func create(_ request: WireMessage) async throws -> WireMessage {
         var message = request
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<WireMessage, any Error>) in
@@ -124,18 +124,6 @@ final class Spawner: Sendable {
         }
     }
 
-    /// Returns once the spawner has reaped the init with this host pid.
-    func waitReaped(_ initPID: Int32) async {
-        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { s -> Bool in
-                if s.reaped.remove(initPID) != nil || s.closed { return true }
-                s.reapWaiters[initPID, default: []].append(cont)
-                return false
-            }
-            if done { cont.resume() }
-        }
-    }
-
     private func receive(_ message: WireMessage) {
         switch Int(message.type) {
         case Int(AAL_M_CREATED.rawValue), Int(AAL_M_FAILED.rawValue):
@@ -147,20 +135,12 @@ final class Spawner: Sendable {
                 }
                 return
             }
-            if message.type == UInt16(AAL_M_CREATED.rawValue), message.fds.count == 1 {
+            if message.type == UInt16(AAL_M_CREATED.rawValue), message.fds.count == 2 {
                 cont.resume(returning: message)
             } else {
                 for fd in message.fds { close(fd) }
                 cont.resume(throwing: Self.failure(message))
             }
-        case Int(AAL_M_REAPED.rawValue):
-            guard let pid = message.int(AAL_K_PID).map({ Int32($0) }) else { return }
-            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                if let w = s.reapWaiters.removeValue(forKey: pid) { return w }
-                s.reaped.insert(pid)
-                return []
-            }
-            for w in waiters { w.resume() }
         default:
             for fd in message.fds { close(fd) }
         }
@@ -175,18 +155,15 @@ final class Spawner: Sendable {
     }
 
     private func closed() {
-        let (pending, waiters, failure) = state.withLock { s in
+        let (pending, failure) = state.withLock { s in
             s.closed = true
             let p = s.pending
-            let w = s.reapWaiters
             s.pending = [:]
-            s.reapWaiters = [:]
-            return (p, w, s.startFailure)
+            return (p, s.startFailure)
         }
         for cont in pending.values {
             cont.resume(throwing: failure ?? SandboxError(.internalError, step: "spawner", detail: "the spawner process exited"))
         }
-        for list in waiters.values { for w in list { w.resume() } }
     }
 
     /// Asks the spawner to exit (it kills its sandboxes first) and waits for it.

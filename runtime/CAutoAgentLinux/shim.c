@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +73,16 @@ int aal_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int aal_setns(int fd, int nstype) { return setns(fd, nstype); }
 int aal_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 const int aal_CLONE_NEWNET = CLONE_NEWNET;
+
+int aal_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+int aal_mount_id(const char *path, uint64_t *id) {
+    struct statx st;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &st) < 0) return -1;
+    if (!(st.stx_mask & STATX_MNT_ID)) { errno = ENOSYS; return -1; }
+    *id = st.stx_mnt_id;
+    return 0;
+}
 
 const int aal_RLIMIT_CORE = RLIMIT_CORE;
 const int aal_RLIMIT_NOFILE = RLIMIT_NOFILE;

@@ -299,6 +299,10 @@ void init_main(const struct init_config *cfg) {
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) _exit(72);
+    if (cfg->first) handle_exec(cfg->first, cfg);
+    struct msg ready;
+    msg_begin(&ready, outbuf, AAL_MAX_MESSAGE, AAL_M_READY);
+    send_or_die(cfg->ctl, &ready);
     struct pollfd pfd[2] = { { .fd = cfg->ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
     for (;;) {
         if (poll(pfd, 2, -1) < 0) {

@@ -1,5 +1,6 @@
-// The sandbox's first process: builds the root filesystem as real root in fresh mount, pid, uts,
-// ipc and net namespaces, then enters its own user and cgroup namespaces and becomes the init.
+// The sandbox's first process: builds the root filesystem as real root in fresh mount, pid, uts
+// and ipc namespaces, then joins its slot's user namespace, enters a new cgroup namespace and
+// becomes the init.
 #include "setup.h"
 
 #include <errno.h>
@@ -321,15 +322,18 @@ static int harden_paths(struct ctx *c) {
     return 0;
 }
 
-static int report(int fd, char tag, const struct failure *f) {
-    struct setup_report r;
-    memset(&r, 0, sizeof r);
-    r.tag = tag;
-    if (f) r.failure = *f;
-    return write_all(fd, &r, sizeof r);
+// Tells the runner, on the init's control socket, why the sandbox could not be built.
+static void report_failure(int ctl, const struct failure *f) {
+    static uint8_t buf[1024];
+    struct msg m;
+    msg_begin(&m, buf, sizeof buf, AAL_M_FAILED);
+    msg_add_str(&m, AAL_K_STEP, f->step);
+    msg_add_num(&m, AAL_K_ERRNO, f->err);
+    msg_add_str(&m, AAL_K_DETAIL, f->detail);
+    msg_send(ctl, &m, NULL, 0);
 }
 
-static int setup(struct ctx *c, int sync_rd, int report_wr) {
+static int setup(struct ctx *c) {
     const struct parsed *s = c->spec;
     struct failure *f = c->f;
     char host_stage[PATH_CAP];
@@ -381,14 +385,15 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
         if (dup2(devnull, i) < 0) return fail(f, "dup2", "/dev/null");
     close(devnull);
     close(c->rootfd);
-    if (c->userns_fd >= 0) close(c->userns_fd);
     if (c->host_net_fd >= 0) close(c->host_net_fd);
 
-    // Born in the slot's cgroups: the cgroup namespace's root is the slot.
-    char go;
-    if (unshare(CLONE_NEWUSER | CLONE_NEWCGROUP) < 0) return fail(f, "unshare", "CLONE_NEWUSER|CLONE_NEWCGROUP");
-    if (report(report_wr, 'U', NULL) < 0) return fail(f, "report", "");
-    if (read_exact(sync_rd, &go, 1) != 1) { errno = EPIPE; return fail(f, "wait for id maps", ""); }
+    // Root inside is the slot's user namespace (made once per slot, with the sandbox id range mapped):
+    // the mounts above belong to namespaces the host's user namespace owns, so nothing inside can
+    // change them. Born in the slot's cgroups: the cgroup namespace's root is the slot.
+    if (c->userns_fd < 0) { errno = EINVAL; return fail(f, "setns", "the slot has no user namespace"); }
+    if (setns(c->userns_fd, CLONE_NEWUSER) < 0) return fail(f, "setns", "the slot's user namespace");
+    close(c->userns_fd);
+    if (unshare(CLONE_NEWCGROUP) < 0) return fail(f, "unshare", "CLONE_NEWCGROUP");
     if (setgroups(0, NULL) < 0) return fail(f, "setgroups", "");
     if (setresgid(0, 0, 0) < 0) return fail(f, "setresgid", "0");
     if (setresuid(0, 0, 0) < 0) return fail(f, "setresuid", "0");
@@ -396,7 +401,7 @@ static int setup(struct ctx *c, int sync_rd, int report_wr) {
     return 0;
 }
 
-void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ctl, int userns_fd, int host_net_fd) {
+void sandbox_child(const struct parsed *spec, int ctl, int userns_fd, int host_net_fd) {
     struct failure f;
     memset(&f, 0, sizeof f);
     struct ctx c;
@@ -409,17 +414,19 @@ void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ct
     c.root_uid = (uid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_UID), 0);
     c.root_gid = (gid_t)field_num(msg_find(spec, AAL_K_ROOT_HOST_GID), 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    // Nothing of the spawner's stays open here (its signalfd, its slot's cgroup folders) …
-    int keep[] = { sync_rd, report_wr, ctl, userns_fd, host_net_fd };
-    close_all_but(keep, 5);
+    // Nothing of the spawner's stays open here (its signalfd, its slot's cgroup folders) but the
+    // first command's standard descriptors …
+    int keep[3 + AAL_MAX_FDS] = { ctl, userns_fd, host_net_fd };
+    for (int i = 0; i < spec->nfds; i++) keep[3 + i] = spec->fds[i];
+    close_all_but(keep, 3 + spec->nfds);
     // … or shows in /proc/1/cmdline (the spawner's arguments name host paths).
     if (process_argc > 0) {
         char *start = process_argv[0], *end = process_argv[process_argc - 1] + strlen(process_argv[process_argc - 1]);
         memset(start, 0, (size_t)(end - start));
         snprintf(start, (size_t)(end - start) + 1, "aa-sandbox-init");
     }
-    if (setup(&c, sync_rd, report_wr) < 0) {
-        report(report_wr, 'E', &f);
+    if (setup(&c) < 0) {
+        report_failure(ctl, &f);
         _exit(1);
     }
     struct init_config cfg = { .ctl = ctl };
@@ -436,8 +443,6 @@ void sandbox_child(const struct parsed *spec, int sync_rd, int report_wr, int ct
         cfg.bpf[cfg.nbpf] = spec->fields[i].data;
         cfg.bpf_len[cfg.nbpf++] = spec->fields[i].len;
     }
-    close(sync_rd);
-    report(report_wr, 'R', NULL);
-    close(report_wr);
+    if (msg_find(spec, AAL_K_EXEC_ID)) cfg.first = spec;
     init_main(&cfg);
 }

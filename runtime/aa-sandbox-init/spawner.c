@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "mask.h"
 #include "msg.h"
 #include "setup.h"
 
 #define MAX_FIELDS 4096
-#define SETUP_TIMEOUT_MS 30000
 
 struct sandbox {
     pid_t pid;
@@ -39,7 +39,10 @@ static struct sandbox *boxes;
 static size_t nboxes, capboxes;
 static uint8_t *inbuf, *outbuf;
 static struct field *fields;
+static const char *mask_point; // where the spawner keeps its copy of the host-root mask
 
+// The slot's user namespace, with the sandbox id range mapped: every sandbox of the slot joins it
+// (one at a time), and id-mapped mounts use it.
 static int make_mapping_userns(const char *uid_map, const char *gid_map) {
     int sync[2];
     if (pipe2(sync, O_CLOEXEC) < 0) return -1;
@@ -202,61 +205,42 @@ static void leave_slot(void) {
     }
 }
 
-// Waits for one setup report from the child, bounded in time.
-static int wait_report(int fd, struct setup_report *r) {
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int rc;
-    do { rc = poll(&p, 1, SETUP_TIMEOUT_MS); } while (rc < 0 && errno == EINTR);
-    if (rc == 0) { errno = ETIMEDOUT; return -1; }
-    if (rc < 0) return -1;
-    int got = read_exact(fd, r, sizeof *r);
-    if (got == 1) return 0;
-    if (got == 0) errno = ECHILD;
-    return -1;
-}
-
+// Clones the sandbox's first process and hands the runner its control socket and a pidfd at once:
+// the child reports to the runner itself (ready, failed, or its first command's progress).
 static void handle_create(int ctl, const struct parsed *spec, int userns_fd, int host_net_fd) {
     long long req = field_num(msg_find(spec, AAL_K_REQ_ID), -1);
     struct failure f;
     memset(&f, 0, sizeof f);
-    struct sandbox b = { .pid = -1 };
-    int sv[2] = { -1, -1 }, sync[2] = { -1, -1 }, rep[2] = { -1, -1 };
+    int sv[2] = { -1, -1 };
+    int pidfd = -1;
+    char tree[4096];
+    if (field_str(msg_find(spec, AAL_K_MASK_TREE), tree, sizeof tree)) {
+        if (!mask_point) { errno = EINVAL; fail(&f, "host-root mask", "the spawner has no mask point"); goto out; }
+        if (mask_refresh(mask_point, tree, &f) < 0) goto out;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) { fail(&f, "socketpair", ""); goto out; }
-    if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { fail(&f, "pipe2", ""); goto out; }
     // No CLONE_NEWNET: the child starts in the slot's own network namespace (see slot_network).
-    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, &pidfd, 0, 0);
     if (pid < 0) { fail(&f, "clone", "namespaces"); goto out; }
     if (pid == 0) {
         close(ctl);
         close(sv[0]);
-        close(sync[1]);
-        close(rep[0]);
-        sandbox_child(spec, sync[0], rep[1], sv[1], userns_fd, host_net_fd);
+        sandbox_child(spec, sv[1], userns_fd, host_net_fd);
     }
-    b.pid = pid;
-    close(sv[1]); sv[1] = -1;
-    close(sync[0]); sync[0] = -1;
-    close(rep[1]); rep[1] = -1;
-
-    struct setup_report r;
-    if (wait_report(rep[0], &r) < 0) { fail(&f, "wait for sandbox set-up", ""); goto kill; }
-    if (r.tag == 'E') { f = r.failure; goto kill; }
-    char path[64];
-    char map[256];
-    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-    if (!field_str(msg_find(spec, AAL_K_UID_MAP), map, sizeof map) || write_file(path, map) < 0) { fail(&f, "write uid_map", map); goto kill; }
-    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-    if (!field_str(msg_find(spec, AAL_K_GID_MAP), map, sizeof map) || write_file(path, map) < 0) { fail(&f, "write gid_map", map); goto kill; }
-    if (write_all(sync[1], "M", 1) < 0) { fail(&f, "write", "sync pipe"); goto kill; }
-    if (wait_report(rep[0], &r) < 0) { fail(&f, "wait for sandbox init", ""); goto kill; }
-    if (r.tag != 'R') { f = r.failure; goto kill; }
-
+    close(sv[1]);
+    sv[1] = -1;
     struct msg m;
     msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_CREATED);
     msg_add_num(&m, AAL_K_REQ_ID, req);
     msg_add_num(&m, AAL_K_PID, pid);
-    if (msg_send(ctl, &m, &sv[0], 1) < 0) { fail(&f, "sendmsg", "created"); goto kill; }
+    int handed[2] = { sv[0], pidfd };
+    if (msg_send(ctl, &m, handed, 2) < 0) {
+        fail(&f, "sendmsg", "created");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        goto out;
+    }
     if (nboxes == capboxes) {
         size_t cap = capboxes ? capboxes * 2 : 16;
         struct sandbox *nb = realloc(boxes, cap * sizeof *nb);
@@ -264,25 +248,20 @@ static void handle_create(int ctl, const struct parsed *spec, int userns_fd, int
         boxes = nb;
         capboxes = cap;
     }
-    boxes[nboxes++] = b;
-    goto out_ok;
-kill:
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    boxes[nboxes++] = (struct sandbox){ .pid = pid };
+    goto done;
 out:
     send_failure(ctl, req, &f);
-out_ok:
-    for (int i = 0; i < 2; i++) {
+done:
+    for (int i = 0; i < 2; i++)
         if (sv[i] >= 0) close(sv[i]);
-        if (sync[i] >= 0) close(sync[i]);
-        if (rep[i] >= 0) close(rep[i]);
-    }
+    if (pidfd >= 0) close(pidfd);
 }
 
-static void reap(int ctl, int block) {
+// Reaps exited inits (the runner learns of their end from its pidfds).
+static void reap(int block) {
     for (;;) {
-        int status;
-        pid_t pid = waitpid(-1, &status, block ? 0 : WNOHANG);
+        pid_t pid = waitpid(-1, NULL, block ? 0 : WNOHANG);
         if (pid <= 0) {
             if (pid < 0 && errno == EINTR) continue;
             return;
@@ -290,20 +269,14 @@ static void reap(int ctl, int block) {
         for (size_t i = 0; i < nboxes; i++) {
             if (boxes[i].pid != pid) continue;
             boxes[i] = boxes[--nboxes];
-            if (ctl >= 0) {
-                struct msg m;
-                msg_begin(&m, outbuf, AAL_MAX_MESSAGE, AAL_M_REAPED);
-                msg_add_num(&m, AAL_K_PID, pid);
-                msg_add_num(&m, AAL_K_STATUS, status);
-                msg_send(ctl, &m, NULL, 0);
-            }
             break;
         }
     }
 }
 
 int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings,
-                 const char *sysfs, const char *empty, int nmask, char **masks) {
+                 const char *sysfs, const char *empty, int nmask, char **masks, const char *mask) {
+    mask_point = mask;
     inbuf = malloc(AAL_MAX_MESSAGE);
     outbuf = malloc(AAL_MAX_MESSAGE);
     fields = malloc(MAX_FIELDS * sizeof *fields);
@@ -336,15 +309,15 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
         if (pfd[1].revents) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) > 0) {}
-            reap(ctl, 0);
+            reap(0);
         }
         if (pfd[0].revents) {
             struct parsed p;
             int rc = msg_recv(ctl, inbuf, AAL_MAX_MESSAGE, &p, fields, MAX_FIELDS);
             if (rc == 0 || (rc < 0 && errno != EMSGSIZE && errno != EBADMSG)) break;
             if (rc < 0) continue;
+            if (p.type == AAL_M_CREATE) handle_create(ctl, &p, userns_fd, host_net_fd); // the child keeps the first command's fds
             for (int i = 0; i < p.nfds; i++) close(p.fds[i]);
-            if (p.type == AAL_M_CREATE) handle_create(ctl, &p, userns_fd, host_net_fd);
             if (p.type == AAL_M_SHUTDOWN) { orderly = 1; break; }
         }
     }
@@ -352,7 +325,7 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     for (size_t i = 0; i < nboxes; i++) kill(boxes[i].pid, SIGKILL);
     while (nboxes > 0) {
         size_t before = nboxes;
-        reap(-1, 1);
+        reap(1);
         if (nboxes == before) break;
     }
     if (!orderly) leave_slot(); // nobody is left to remove them

@@ -32,6 +32,13 @@ int aal_setns(int fd, int nstype);
 int aal_accept_cloexec(int fd);
 extern const int aal_CLONE_NEWNET;
 
+/// pidfd_send_signal(2): signals the process a pidfd refers to. Returns 0 or -1 with errno.
+int aal_pidfd_send_signal(int pidfd, int sig);
+
+/// The id of the mount that path (not following a final symlink) lies on, from statx(2)
+/// STATX_MNT_ID. Returns 0 or -1 with errno.
+int aal_mount_id(const char *_Nonnull path, uint64_t *_Nonnull id);
+
 extern const int aal_RLIMIT_CORE;
 extern const int aal_RLIMIT_NOFILE;
 extern const int aal_RLIMIT_NPROC;

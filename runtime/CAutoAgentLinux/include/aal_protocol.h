@@ -13,10 +13,12 @@
 #define AAL_MAX_FDS 4
 
 enum aal_message {
-    AAL_M_CREATE = 1,       // runner -> spawner: a sandbox spec
-    AAL_M_CREATED = 2,      // spawner -> runner: REQ_ID, PID; fd: the init's control socket
-    AAL_M_FAILED = 3,       // spawner -> runner: REQ_ID, STEP, ERRNO, DETAIL
-    AAL_M_REAPED = 4,       // spawner -> runner: PID, STATUS (the init and its namespaces are gone)
+    AAL_M_CREATE = 1,       // runner -> spawner: a sandbox spec, optionally with a first command (the
+                            // fields of EXEC, its fds riding along)
+    AAL_M_CREATED = 2,      // spawner -> runner: REQ_ID, PID; fds: the init's control socket, a pidfd of
+                            // the init (readable once the sandbox's processes and mounts are gone)
+    AAL_M_FAILED = 3,       // spawner -> runner: REQ_ID, STEP, ERRNO, DETAIL; or init -> runner (no
+                            // REQ_ID): the sandbox could not be built, the init exits
     AAL_M_SHUTDOWN = 5,     // runner -> spawner: exit now; the runner removes the slot's cgroups
     AAL_M_EXEC = 10,        // runner -> init: EXEC_ID, ARG*, ENV*, CWD, UID, GID, RLIMIT*; fds: stdin, stdout, stderr
     AAL_M_SIGNAL = 11,      // runner -> init: EXEC_ID, SIGNAL (sent to the exec's process group)
@@ -24,6 +26,7 @@ enum aal_message {
     AAL_M_EXITED = 21,      // init -> runner: EXEC_ID, PID (inside), STATUS, UTIME_US, STIME_US, MAXRSS_KB
     AAL_M_EXEC_FAILED = 22, // init -> runner: EXEC_ID, STEP, ERRNO, DETAIL
     AAL_M_KILLED_ALL = 23,  // init -> runner: every process but init is gone
+    AAL_M_READY = 24,       // init -> runner: the sandbox is built (and its first command, if any, started)
 };
 
 enum aal_key {
@@ -42,8 +45,6 @@ enum aal_key {
     AAL_K_TMPFS = 10,         // "destination\0size bytes\0mode(octal)"
     AAL_K_DISK_BYTES = 11,    // size of the writable layer
     AAL_K_SHM_BYTES = 12,     // size of /dev/shm
-    AAL_K_UID_MAP = 14,
-    AAL_K_GID_MAP = 15,
     AAL_K_STAGE = 16,         // host directory the staging tmpfs is mounted on (in the new mount namespace)
     AAL_K_ROOT_HOST_UID = 17, // host uid of root inside
     AAL_K_ROOT_HOST_GID = 18,
@@ -53,6 +54,8 @@ enum aal_key {
     AAL_K_MASK_SOURCE = 27,   // a read-only empty directory bound over masked directories
     AAL_K_CAPS = 29,          // capabilities root inside keeps: "n,n,…" (CAP_* numbers); absent: none
     AAL_K_SYSFS = 28,         // the slot's prepared read-only /sys (masks applied), bound instead of a new sysfs
+    AAL_K_MASK_TREE = 41,     // a host directory the spawner copies onto its own tmpfs (once per directory)
+                              // at its mask point, which LOWER "d" layers then name
     AAL_K_PID = 22,
     AAL_K_STATUS = 23,
     AAL_K_STEP = 24,
