@@ -51,6 +51,8 @@ struct HostBase: Sendable {
         /// Where each spawner keeps its copy of the host-root mask, on a tmpfs of its own (overlayfs
         /// refuses a layer on the filesystem of another layer's root, here the host's root).
         let maskPoint: String
+        /// Where each spawner mounts its slot's read-only /dev tree, which its sandboxes bind.
+        let devTree: String
         /// Host directories that lie on another mount than `/`: over the host's root they still
         /// need an overlay of their own.
         let separate: [String]
@@ -78,6 +80,7 @@ struct HostBase: Sendable {
             try HostBase.makeDirectory(points + "/sys", mode: 0o555)
             try HostBase.makeDirectory(points + "/root", mode: 0o755)
             try HostBase.makeDirectory(points + "/mask", mode: 0o755)
+            try HostBase.makeDirectory(points + "/dev", mode: 0o755)
             attachPoints[stateDirectory + "/empty"] = points + "/empty"
             attachPoints["/"] = points + "/root"
             var rootMount: UInt64 = 0
@@ -93,6 +96,7 @@ struct HostBase: Sendable {
             slotSysfs = points + "/sys"
             hostRoot = points + "/root"
             maskPoint = points + "/mask"
+            devTree = points + "/dev"
         }
     }
 

@@ -82,7 +82,8 @@ public final class Sandbox: Sendable {
     }
 
     /// Creates a sandbox, runs one command in it and destroys it. The command travels with the
-    /// request that builds the sandbox and starts as soon as it is built.
+    /// request that builds the sandbox and starts as soon as it is built; the sandbox ends (with
+    /// every process the command left behind) as soon as the command has.
     public static func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime? = nil) async throws -> ExecResult {
         let (sandbox, first) = try await make(spec, runtime: runtime, first: request)
         do {
@@ -126,6 +127,7 @@ public final class Sandbox: Sendable {
             if let first {
                 let operation = ExecOperation(id: 1, limit: first.outputLimit ?? spec.limits.outputBytes) { spawner.sawNewOOMKill() }
                 owned = try attach(first, as: operation, to: &message, spec: spec, rlimits: rlimits(spec, cgroup: group), devNull: runtime.devNull)
+                message.add(AAL_K_ONE_SHOT, "1")
                 op = operation
             }
             created = try await spawner.create(message)
@@ -286,6 +288,7 @@ public final class Sandbox: Sendable {
             m.add(AAL_K_CAPS, spec.capabilities.map { String($0.rawValue) }.joined(separator: ","))
         }
         m.add(AAL_K_MASK_SOURCE, base.mounts.maskSource)
+        m.add(AAL_K_DEV_TREE, base.mounts.devTree)
         if spec.network == .host {
             for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         } else {

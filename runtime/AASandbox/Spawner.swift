@@ -71,7 +71,7 @@ final class Spawner: Sendable {
         let argv = [initBinary, "spawner", uidMap, gidMap] + (slot?.directories.values.sorted() ?? []).map { "cgroup:" + $0 }
             + mounts.attachPoints.sorted { $0.key < $1.key }.map { "idmap:\($0.key)=\($0.value)" }
             + ["sysfs:" + mounts.slotSysfs, "empty:" + mounts.maskSource] + HostBase.maskedSysPaths.map { "sysmask:" + $0 }
-            + ["mask:" + mounts.maskPoint]
+            + ["mask:" + mounts.maskPoint, "dev:" + mounts.devTree]
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]

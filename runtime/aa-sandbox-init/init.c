@@ -34,6 +34,8 @@ struct job {
 
 static struct job *jobs;
 static size_t njobs, capjobs;
+// The exec whose end ends the sandbox (a one-shot run), or -1.
+static long long last_exec = -1;
 static uint8_t *inbuf, *outbuf;
 static struct field *fields;
 
@@ -83,6 +85,7 @@ static void report_exit(int ctl, pid_t pid, int status, const struct rusage *ru)
     msg_add_num(&m, AAL_K_STIME_US, (long long)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec);
     msg_add_num(&m, AAL_K_MAXRSS_KB, ru->ru_maxrss);
     send_or_die(ctl, &m);
+    if (id == last_exec) _exit(0); // the kernel ends every other process of the sandbox
 }
 
 static void reap(int ctl, int block) {
@@ -266,6 +269,7 @@ static void handle_exec(const struct parsed *req, const struct init_config *cfg)
         msg_add_str(&m, AAL_K_STEP, e.step);
         msg_add_num(&m, AAL_K_ERRNO, e.err);
         send_or_die(cfg->ctl, &m);
+        if (id == last_exec) _exit(0);
         return;
     }
     track(pid, id);
@@ -299,7 +303,10 @@ void init_main(const struct init_config *cfg) {
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) _exit(72);
-    if (cfg->first) handle_exec(cfg->first, cfg);
+    if (cfg->first) {
+        if (msg_find(cfg->first, AAL_K_ONE_SHOT)) last_exec = field_num(msg_find(cfg->first, AAL_K_EXEC_ID), -1);
+        handle_exec(cfg->first, cfg);
+    }
     struct msg ready;
     msg_begin(&ready, outbuf, AAL_MAX_MESSAGE, AAL_M_READY);
     send_or_die(cfg->ctl, &ready);

@@ -241,45 +241,18 @@ static int extra_mounts(struct ctx *c) {
     return 0;
 }
 
+// /dev: the slot's read-only tree of device nodes, mount points and links (made once by the
+// spawner), with this sandbox's own devpts, shm and mqueue on top.
 static int make_dev(struct ctx *c) {
-    char devopts[96];
-    snprintf(devopts, sizeof devopts, "mode=0755,size=256k,nr_inodes=512,uid=%u,gid=%u", c->root_uid, c->root_gid);
-    if (mount_at(c, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, devopts, 0, "mount /dev") < 0) return -1;
-    // Device nodes are made, not bound: the /dev tmpfs belongs to this mount namespace only.
-    static const struct { const char *name; unsigned major, minor; } nodes[] = {
-        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
-    };
-    int dev = openat2_path(c->rootfd, "/dev", O_RDONLY | O_DIRECTORY);
-    if (dev < 0) return fail(c->f, "open", "/dev");
-    for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
-        if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0 ||
-            fchmodat(dev, nodes[i].name, 0666, 0) < 0 ||
-            fchownat(dev, nodes[i].name, c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW) < 0) {
-            int e = errno;
-            close(dev);
-            errno = e;
-            return fail(c->f, "mknod", nodes[i].name);
-        }
-    }
-    close(dev);
+    char tree[PATH_CAP];
+    if (!field_str(msg_find(c->spec, AAL_K_DEV_TREE), tree, sizeof tree)) { errno = EINVAL; return fail(c->f, "/dev", "no device tree"); }
+    if (mount_at(c, tree, "/dev", NULL, MS_BIND, NULL, 0, "bind /dev") < 0) return -1;
     if (mount_at(c, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", 0, "mount devpts") < 0) return -1;
     char shm[96];
     long long shm_bytes = field_num(msg_find(c->spec, AAL_K_SHM_BYTES), 64LL << 20);
     snprintf(shm, sizeof shm, "mode=1777,size=%lld,uid=%u,gid=%u", shm_bytes, c->root_uid, c->root_gid);
     if (mount_at(c, "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, 0, "mount /dev/shm") < 0) return -1;
-    if (mount_at(c, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /dev/mqueue") < 0) return -1;
-    static const char *links[][2] = {
-        { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
-        { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
-    };
-    int dfd = openat2_path(c->rootfd, "/dev", O_RDONLY | O_DIRECTORY);
-    if (dfd < 0) return fail(c->f, "open", "/dev");
-    for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
-        if (symlinkat(links[i][0], dfd, links[i][1]) < 0) { int e = errno; close(dfd); errno = e; return fail(c->f, "symlink", links[i][1]); }
-        fchownat(dfd, links[i][1], c->root_uid, c->root_gid, AT_SYMLINK_NOFOLLOW);
-    }
-    close(dfd);
-    return 0;
+    return mount_at(c, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /dev/mqueue");
 }
 
 // Masks (unreadable) and read-only paths of /proc and /sys.

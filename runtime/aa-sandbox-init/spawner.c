@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "devtree.h"
 #include "mask.h"
 #include "msg.h"
 #include "setup.h"
@@ -275,7 +276,7 @@ static void reap(int block) {
 }
 
 int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, char **slot, int nmap, char **mappings,
-                 const char *sysfs, const char *empty, int nmask, char **masks, const char *mask) {
+                 const char *sysfs, const char *empty, int nmask, char **masks, const char *mask, const char *dev) {
     mask_point = mask;
     inbuf = malloc(AAL_MAX_MESSAGE);
     outbuf = malloc(AAL_MAX_MESSAGE);
@@ -293,6 +294,14 @@ int spawner_main(int ctl, const char *uid_map, const char *gid_map, int nslot, c
     int host_net_fd = slot_network();
     if (host_net_fd < 0) return 78;
     if (slot_sysfs(sysfs, empty, nmask, masks) < 0) return 79;
+    // The host ids of root inside: the map's "0 HOST COUNT" lines.
+    unsigned long inside = 1, root_uid = 0, root_gid = 0, count;
+    if (sscanf(uid_map, "%lu %lu %lu", &inside, &root_uid, &count) != 3 || inside != 0 ||
+        sscanf(gid_map, "%lu %lu %lu", &inside, &root_gid, &count) != 3 || inside != 0) return 81;
+    if (dev && devtree_prepare(dev, (uid_t)root_uid, (gid_t)root_gid, &failed) < 0) {
+        send_failure(ctl, 0, &failed);
+        return 80;
+    }
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

@@ -54,6 +54,8 @@ enum aal_key {
     AAL_K_MASK_SOURCE = 27,   // a read-only empty directory bound over masked directories
     AAL_K_CAPS = 29,          // capabilities root inside keeps: "n,n,…" (CAP_* numbers); absent: none
     AAL_K_SYSFS = 28,         // the slot's prepared read-only /sys (masks applied), bound instead of a new sysfs
+    AAL_K_ONE_SHOT = 42,      // "1": the init exits once the first command has ended (a one-shot run)
+    AAL_K_DEV_TREE = 43,      // the slot's read-only /dev (device nodes, mount points, links), bound at /dev
     AAL_K_MASK_TREE = 41,     // a host directory the spawner copies onto its own tmpfs (once per directory)
                               // at its mask point, which LOWER "d" layers then name
     AAL_K_PID = 22,
