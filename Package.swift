@@ -35,12 +35,14 @@ let package = Package(
         ),
 
         // Every sandbox's pid 1 and the spawner that creates them: a static binary, so it runs in any rootfs.
+        // A C program: without the Swift start-up routines nothing pulls the Swift runtime in (it made the
+        // binary 8 MB, and every sandbox's fork and exit paid for its relocated data).
         .executableTarget(
             name: "aa-sandbox-init",
             dependencies: ["CAutoAgentLinux"],
             path: "runtime/aa-sandbox-init",
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-nostartfiles"])]
         ),
 
         // Non-variadic wrappers of libcurl's setopt/getinfo calls for the model clients.

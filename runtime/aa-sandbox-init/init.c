@@ -157,6 +157,7 @@ struct prepared_exec {
 static char arena[AAL_MAX_MESSAGE + 2 * MAX_ARGS];
 
 static int prepare_exec(const struct parsed *req, struct prepared_exec *x) {
+    x->nrlimits = 0;
     size_t used = 0;
     int argc = 0, envc = 0;
     for (size_t i = 0; i < req->count; i++) {
@@ -236,8 +237,7 @@ static void handle_exec(const struct parsed *req, const struct init_config *cfg)
     struct exec_error e;
     memset(&e, 0, sizeof e);
     pid_t pid = -1;
-    static struct prepared_exec x;
-    memset(&x, 0, sizeof x);
+    static struct prepared_exec x; // filled field by field: clearing all of it would touch 17 pages per sandbox
     if (prepare_exec(req, &x) < 0) {
         e.err = E2BIG;
         snprintf(e.step, sizeof e.step, "argv");

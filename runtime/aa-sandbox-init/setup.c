@@ -95,11 +95,24 @@ static int target_in_root(struct ctx *c, const char *path, int want_file, char *
     return 0;
 }
 
+// mount(2) onto the directory or file an O_PATH fd refers to. A directory is made the working
+// directory and named "." (a "/proc/self/fd/N" target costs procfs a lookup of the pid, its fd
+// directory and the fd, every time); a file is named through its fd.
+static int mount_on_fd(const char *src, int fd, int is_file, const char *type, unsigned long flags, const char *data) {
+    if (is_file) {
+        char target[64];
+        snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        return mount(src, target, type, flags, data);
+    }
+    if (fchdir(fd) < 0) return -1;
+    return mount(src, ".", type, flags, data);
+}
+
 static int mount_at(struct ctx *c, const char *src, const char *path, const char *type, unsigned long flags, const char *data, int want_file, const char *step) {
     char target[64];
     int fd;
     if (target_in_root(c, path, want_file, target, sizeof target, &fd) < 0) return fail(c->f, step, path);
-    int rc = mount(src, target, type, flags, data);
+    int rc = mount_on_fd(src, fd, want_file, type, flags, data);
     int e = errno;
     close(fd);
     errno = e;
@@ -108,11 +121,10 @@ static int mount_at(struct ctx *c, const char *src, const char *path, const char
 }
 
 static int remount_at(struct ctx *c, const char *path, unsigned long flags, const char *step) {
-    char target[64];
     int fd = openat2_path(c->rootfd, path, O_PATH);
     if (fd < 0) return fail(c->f, step, path);
-    snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
-    int rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+    struct stat st;
+    int rc = fstat(fd, &st) < 0 ? -1 : mount_on_fd(NULL, fd, !S_ISDIR(st.st_mode), NULL, MS_REMOUNT | MS_BIND | flags, NULL);
     int e = errno;
     close(fd);
     errno = e;
@@ -255,6 +267,22 @@ static int make_dev(struct ctx *c) {
     return mount_at(c, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, "mount /dev/mqueue");
 }
 
+// Binds the sandbox's /dev/null over a file, named from its directory (no procfs fd lookup).
+static int mask_file(struct ctx *c, const char *path) {
+    char parent[PATH_CAP];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (!slash || !slash[1]) { errno = EINVAL; return -1; }
+    *slash = 0;
+    int dir = openat2_path(c->rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY);
+    if (dir < 0) return -1;
+    int rc = fchdir(dir) < 0 ? -1 : mount(c->devnull, slash + 1, NULL, MS_BIND, NULL);
+    int e = errno;
+    close(dir);
+    errno = e;
+    return rc;
+}
+
 // Masks (unreadable) and read-only paths of /proc and /sys.
 static int harden_paths(struct ctx *c) {
     const struct parsed *s = c->spec;
@@ -267,24 +295,24 @@ static int harden_paths(struct ctx *c) {
         if (fd < 0) continue; // absent on this kernel
         struct stat st;
         fstat(fd, &st);
-        char target[64];
-        snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        int is_file = !S_ISDIR(st.st_mode);
         int rc;
         if (fl->key == AAL_K_MASK_PATH) {
             char empty[PATH_CAP];
-            if (S_ISDIR(st.st_mode) && field_str(msg_find(s, AAL_K_MASK_SOURCE), empty, sizeof empty))
-                rc = mount(empty, target, NULL, MS_BIND, NULL); // a bind of a read-only mount is read-only
-            else if (S_ISDIR(st.st_mode))
-                rc = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000");
+            if (!is_file && field_str(msg_find(s, AAL_K_MASK_SOURCE), empty, sizeof empty))
+                rc = mount_on_fd(empty, fd, 0, NULL, MS_BIND, NULL); // a bind of a read-only mount is read-only
+            else if (!is_file)
+                rc = mount_on_fd("tmpfs", fd, 0, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000");
             else
-                rc = mount(c->devnull, target, NULL, MS_BIND, NULL); // the sandbox's own /dev/null
+                rc = mask_file(c, path); // with the sandbox's own /dev/null
         } else {
-            rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
+            char self[64];
+            snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+            rc = mount_on_fd(is_file ? self : ".", fd, is_file, NULL, MS_BIND | MS_REC, NULL);
             if (rc == 0) {
                 close(fd);
-                fd = openat2_path(c->rootfd, path, O_PATH);
-                snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
-                rc = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+                fd = openat2_path(c->rootfd, path, O_PATH); // the new mount, on top
+                rc = fd < 0 ? -1 : mount_on_fd(NULL, fd, is_file, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
             }
         }
         int e = errno;
