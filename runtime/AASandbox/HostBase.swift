@@ -51,6 +51,10 @@ struct HostBase: Sendable {
         /// Where each spawner keeps its copy of the host-root mask, on a tmpfs of its own (overlayfs
         /// refuses a layer on the filesystem of another layer's root, here the host's root).
         let maskPoint: String
+        /// The masked and read-only /proc and /sys paths this kernel has (a sandbox need not look
+        /// for the others every time).
+        let maskedPaths: [String]
+        let readOnlyPaths: [String]
         /// Where each spawner mounts its slot's read-only /dev tree, which its sandboxes bind.
         let devTree: String
         /// Host directories that lie on another mount than `/`: over the host's root they still
@@ -97,6 +101,8 @@ struct HostBase: Sendable {
             hostRoot = points + "/root"
             maskPoint = points + "/mask"
             devTree = points + "/dev"
+            maskedPaths = HostBase.maskedPaths.filter { fileExists($0) }
+            readOnlyPaths = HostBase.readOnlyPaths.filter { fileExists($0) }
         }
     }
 

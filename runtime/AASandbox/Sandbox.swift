@@ -290,12 +290,12 @@ public final class Sandbox: Sendable {
         m.add(AAL_K_MASK_SOURCE, base.mounts.maskSource)
         m.add(AAL_K_DEV_TREE, base.mounts.devTree)
         if spec.network == .host {
-            for path in HostBase.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
+            for path in base.mounts.maskedPaths { m.add(AAL_K_MASK_PATH, path) }
         } else {
             m.add(AAL_K_SYSFS, base.mounts.slotSysfs) // the slot's sysfs comes masked
-            for path in HostBase.maskedPaths where !path.hasPrefix("/sys/") { m.add(AAL_K_MASK_PATH, path) }
+            for path in base.mounts.maskedPaths where !path.hasPrefix("/sys/") { m.add(AAL_K_MASK_PATH, path) }
         }
-        for path in HostBase.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
+        for path in base.mounts.readOnlyPaths { m.add(AAL_K_RO_PATH, path) }
         for program in bpf where !program.isEmpty { m.add(AAL_K_SECCOMP, program) }
         return m
     }

@@ -36,9 +36,9 @@ public final class SandboxRuntime: Sendable {
     let cgroups: Cgroups?
     /// The host base's mount points, which do not change while the runtime lives.
     let baseMounts: HostBase.Mounts
-    /// The host base in use and the lock descriptors of the ones it replaced (sandboxes made from
-    /// them may still be setting up).
-    private let bases: Mutex<(current: HostBase, replaced: [Int32])>
+    /// The host base in use and the ones it replaced, with their locks and when they were replaced
+    /// (sandboxes made from them may still be setting up for a while).
+    private let bases: Mutex<(current: HostBase, replaced: [(lockFD: Int32, since: ContinuousClock.Instant)])>
     let devNull: Int32
     private let binary: String
     private let pool = Mutex<(idle: [Spawner], all: [ObjectIdentifier: Spawner])>(([], [:]))
@@ -145,10 +145,17 @@ public final class SandboxRuntime: Sendable {
         if base.plan.isCurrent { return base }
         let fresh = try HostBase.open(in: configuration.stateDirectory, rootID: configuration.idBase, mounts: baseMounts)
         logger.debug("host base changed", metadata: ["base": "\(fresh.root)"])
-        bases.withLock { b in
-            if b.current.root != fresh.root { b.replaced.append(b.current.lockFD) } else { close(b.current.lockFD) }
+        let now = ContinuousClock.now
+        let released = bases.withLock { b -> Bool in
+            if b.current.root != fresh.root { b.replaced.append((b.current.lockFD, now)) } else { close(b.current.lockFD) }
             b.current = fresh
+            // Past the set-up deadline no sandbox can still be building on an old base.
+            let old = b.replaced.filter { now - $0.since > .seconds(2 * Sandbox.setupTimeoutSeconds) }
+            for entry in old { close(entry.lockFD) }
+            b.replaced.removeAll { now - $0.since > .seconds(2 * Sandbox.setupTimeoutSeconds) }
+            return !old.isEmpty
         }
+        if released { HostBase.sweep(configuration.stateDirectory, keeping: fresh.root) }
         return fresh
     }
 
@@ -242,7 +249,7 @@ public final class SandboxRuntime: Sendable {
         }
         bases.withLock { b in
             close(b.current.lockFD)
-            for fd in b.replaced { close(fd) }
+            for entry in b.replaced { close(entry.lockFD) }
         }
     }
 }
