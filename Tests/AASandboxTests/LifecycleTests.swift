@@ -80,6 +80,38 @@ import Testing
         }
     }
 
+    @Test func slotsOfSandboxesWithoutTheDefaultPolicyAreNotReused() async throws {
+        var logger = Logger(label: "lifecycle")
+        logger.logLevel = .warning
+        var configuration = SandboxRuntime.Configuration()
+        configuration.initBinary = TestRuntime.shared.initBinary
+        configuration.spawners = 1
+        let runtime = try SandboxRuntime(configuration: configuration, logger: logger)
+        defer { runtime.shutdown() }
+        // Successive sandboxes of a slot share its user namespace, and a user's keyring lives as long as
+        // that namespace: a sandbox that may use keyrings must not hand its slot on.
+        let script = """
+            import ctypes, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.syscall.restype = ctypes.c_long
+            if sys.argv[1] == "add":
+                print("added" if libc.syscall(248, b"user", b"aa-slot-key", b"secret", 6, -4) > 0 else "failed")
+            else:
+                print("found" if libc.syscall(250, 10, -4, b"user", b"aa-slot-key", 0) > 0 else "missing")
+            """
+        var open = SandboxSpec()
+        open.seccomp = .disabled
+        let added = try await Sandbox.run(open, ExecRequest(.argv(["python3", "-c", script, "add"])), runtime: runtime)
+        #expect(added.stdoutText == "added\n")
+        let search = try await Sandbox.run(open, ExecRequest(.argv(["python3", "-c", script, "find"])), runtime: runtime)
+        #expect(search.stdoutText == "missing\n", "a key of an earlier sandbox was visible")
+        // Sandboxes under the default policy (no keyrings) keep their slot for the next one.
+        _ = try await Sandbox.run(SandboxSpec(), ExecRequest(.argv(["true"])), runtime: runtime)
+        let slots = runtime.slotDirectories
+        _ = try await Sandbox.run(SandboxSpec(), ExecRequest(.argv(["true"])), runtime: runtime)
+        #expect(runtime.slotDirectories == slots)
+    }
+
     @Test func runnerKilledWithSIGKILLLeavesNothing() async throws {
         let mark = marker("sigkill")
         let cli = Process()

@@ -439,7 +439,7 @@ public final class Sandbox: Sendable {
             ch = nil
         }
         terminate(SandboxError(.terminated, step: "destroy", detail: name))
-        runtime.releaseSpawner(spawner)
+        runtime.releaseSpawner(spawner, reusable: spec.seccomp == .default)
         if case .directory(let layer) = spec.writableLayer { HostBase.removeTree(Sandbox.workDirectory(for: layer)) }
         let waiters = state.withLock { s in
             s.destroyFinished = true

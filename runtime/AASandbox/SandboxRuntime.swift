@@ -220,10 +220,12 @@ public final class SandboxRuntime: Sendable {
         return try makeSpawner()
     }
 
-    /// Returns a slot whose sandbox is gone; beyond the idle target it is retired.
-    func releaseSpawner(_ spawner: Spawner) {
+    /// Returns a slot whose sandbox is gone; beyond the idle target it is retired, and so is a slot
+    /// whose sandbox could reach state its user namespace keeps after it (a seccomp policy other than
+    /// the default one may allow keyrings, which live as long as that namespace).
+    func releaseSpawner(_ spawner: Spawner, reusable: Bool = true) {
         let kept = pool.withLock { p -> Bool in
-            guard !spawner.isClosed, p.idle.count < max(1, configuration.spawners) else { return false }
+            guard reusable, !spawner.isClosed, p.idle.count < max(1, configuration.spawners) else { return false }
             p.idle.append(spawner)
             return true
         }
