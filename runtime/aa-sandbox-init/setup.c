@@ -46,7 +46,9 @@ static int openat2_path(int dirfd, const char *path, int flags) {
 // Creates every missing component of path below the new root, resolving symlinks inside the root only.
 // Returns an O_PATH fd of the final directory, or -1.
 static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
-    int fd = openat2_path(c->rootfd, "/", O_PATH | O_DIRECTORY);
+    int fd = openat2_path(c->rootfd, path, O_PATH | O_DIRECTORY);
+    if (fd >= 0 || errno != ENOENT) return fd; // most targets exist: one lookup
+    fd = openat2_path(c->rootfd, "/", O_PATH | O_DIRECTORY);
     if (fd < 0) return -1;
     char buf[PATH_CAP];
     snprintf(buf, sizeof buf, "%s", path);
@@ -201,7 +203,9 @@ static int build_root(struct ctx *c) {
         if (!fl || fl->key == AAL_K_OVERLAY) {
             if (open_group && mount_overlay(c, &o, count++) < 0) return -1;
             if (!fl) break;
-            memset(&o, 0, sizeof o);
+            o.used = 0; // field by field: the struct spans four pages of a fresh stack
+            o.nlower = 0;
+            o.lowerdirs[0] = o.upper[0] = o.work[0] = 0;
             if (!field_str(fl, o.target, sizeof o.target)) { errno = ENAMETOOLONG; return fail(c->f, "overlay", "path too long"); }
             open_group = 1;
         } else if (fl->key == AAL_K_LOWER && open_group) {
@@ -405,8 +409,7 @@ static int setup(struct ctx *c) {
 void sandbox_child(const struct parsed *spec, int ctl, int userns_fd, int host_net_fd) {
     struct failure f;
     memset(&f, 0, sizeof f);
-    struct ctx c;
-    memset(&c, 0, sizeof c);
+    struct ctx c; // field by field, like struct overlay
     c.spec = spec;
     c.f = &f;
     c.userns_fd = userns_fd;
