@@ -39,9 +39,9 @@ public final class Sandbox: Sendable {
     private let cgroup: Cgroups.Group?
     private let state = Mutex(State())
     private let channel = Mutex<ControlChannel?>(nil)
-    /// A pidfd of the init and its reactor token (nil once closed).
+    /// A pidfd of the init, whether it is still open, and its reactor token.
     private let pidfd: Int32
-    private let pidfdToken = Mutex<UInt64?>(nil)
+    private let pidfdState = Mutex<(open: Bool, token: UInt64?)>((true, nil))
     private let baseRlimits: [(Int32, Int, Int)]
     private let wallTimer = Mutex<Task<Void, Never>?>(nil)
 
@@ -146,7 +146,7 @@ public final class Sandbox: Sendable {
         }
         do {
             let token = try Reactor.shared.add(fd: created.fds[1], events: aal_EPOLLIN) { [weak sandbox] _ in sandbox?.initExited() }
-            sandbox.pidfdToken.withLock { $0 = token }
+            sandbox.pidfdState.withLock { $0.token = token }
             let ch = try ControlChannel(
                 fd: created.fds[0],
                 onMessage: { [weak sandbox] in sandbox?.receive($0) },
@@ -451,8 +451,8 @@ public final class Sandbox: Sendable {
 
     /// Signals the init through its pidfd (never another process that reused its pid).
     private func signalInit(_ sig: Int32) {
-        pidfdToken.withLock { token in
-            if token != nil { _ = aal_pidfd_send_signal(pidfd, sig) }
+        pidfdState.withLock { p in
+            if p.open { _ = aal_pidfd_send_signal(pidfd, sig) }
         }
     }
 
@@ -461,7 +461,7 @@ public final class Sandbox: Sendable {
     private func waitExited() async {
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
             let done = state.withLock { s -> Bool in
-                if s.exited || pidfdToken.withLock({ $0 == nil }) { return true }
+                if s.exited || pidfdState.withLock({ $0.token == nil }) { return true }
                 s.exitWaiters.append(cont)
                 return false
             }
@@ -481,11 +481,11 @@ public final class Sandbox: Sendable {
     }
 
     private func closePidfd() {
-        pidfdToken.withLock { token in
-            guard let t = token else { return }
-            Reactor.shared.remove(fd: pidfd, token: t)
+        pidfdState.withLock { p in
+            guard p.open else { return }
+            if let t = p.token { Reactor.shared.remove(fd: pidfd, token: t) }
             close(pidfd)
-            token = nil
+            p = (false, nil)
         }
     }
 
