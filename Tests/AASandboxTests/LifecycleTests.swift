@@ -28,14 +28,19 @@ import Testing
             .split(separator: "\n").compactMap { Int32($0) }
     }
 
-    @Test func destroyLeavesNothingAndShutdownRemovesTheSlots() async throws {
-        let mark = marker("destroy")
+    /// A runtime of its own with one idle slot.
+    func oneSlotRuntime() throws -> SandboxRuntime {
         var logger = Logger(label: "lifecycle")
         logger.logLevel = .warning
         var configuration = SandboxRuntime.Configuration()
         configuration.initBinary = TestRuntime.shared.initBinary
         configuration.spawners = 1
-        let runtime = try SandboxRuntime(configuration: configuration, logger: logger)
+        return try SandboxRuntime(configuration: configuration, logger: logger)
+    }
+
+    @Test func destroyLeavesNothingAndShutdownRemovesTheSlots() async throws {
+        let mark = marker("destroy")
+        let runtime = try oneSlotRuntime()
         let box = try await Sandbox.create(SandboxSpec(), runtime: runtime)
         _ = try await box.exec(ExecRequest(.shell("(bash -c 'exec -a \(mark) sleep 1000' &)")))
         #expect(await eventually { !hostProcesses(containing: mark).isEmpty })
@@ -81,12 +86,7 @@ import Testing
     }
 
     @Test func slotsOfSandboxesWithoutTheDefaultPolicyAreNotReused() async throws {
-        var logger = Logger(label: "lifecycle")
-        logger.logLevel = .warning
-        var configuration = SandboxRuntime.Configuration()
-        configuration.initBinary = TestRuntime.shared.initBinary
-        configuration.spawners = 1
-        let runtime = try SandboxRuntime(configuration: configuration, logger: logger)
+        let runtime = try oneSlotRuntime()
         defer { runtime.shutdown() }
         // Successive sandboxes of a slot share its user namespace, and a user's keyring lives as long as
         // that namespace: a sandbox that may use keyrings must not hand its slot on.
