@@ -178,7 +178,7 @@ static int mount_overlay(struct ctx *c, struct overlay *o, int index) {
         if (chown(o->upper, c->root_uid, c->root_gid) < 0) return fail(c->f, "chown", o->upper);
     }
     char opts[3 * PATH_CAP + 64];
-    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,index=off", o->lowerdirs, o->upper, o->work);
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,index=off,uuid=off", o->lowerdirs, o->upper, o->work);
     if (strcmp(o->target, "/") == 0) {
         if (mkdir(c->root, 0755) < 0) return fail(c->f, "mkdir", c->root);
         if (mount("overlay", c->root, "overlay", MS_NOSUID | MS_NODEV, opts) < 0) return fail(c->f, "mount overlay", "/");
