@@ -14,7 +14,7 @@ import Testing
     @Test func aaSandboxHelpListsEveryCommand() throws {
         let r = try Executables.run("aa-sandbox", ["--help"])
         #expect(r.status == 0)
-        for command in ["run", "shell", "probe", "bench"] {
+        for command in ["run", "shell", "probe", "bench", "serve", "server"] {
             #expect(r.stdout.contains("\n  \(command) "), "aa-sandbox --help lacks \(command)")
         }
     }
