@@ -13,6 +13,8 @@ final class FrontEndServer: Sendable {
     /// Seconds without a request after which the server ends.
     let idleExit: Double
     let logger: Logger
+    /// The parsed options of recent requests.
+    let parses = RunParseCache()
 
     private let listener: Int32
     private let wake: (read: Int32, write: Int32)

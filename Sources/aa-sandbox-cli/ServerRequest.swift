@@ -32,7 +32,7 @@ extension FrontEndServer {
 
     private func execute(_ arguments: [String], io: RunIO, workingDirectory: String, environment: [String], session: ServerSession) async -> Int32 {
         do {
-            var parsed = try SandboxCommand.parseAsRoot(["run"] + arguments)
+            var parsed = try parses.parse(arguments)
             guard let command = parsed as? Run else {
                 // `run --help` parses to the parser's help command, whose run() throws the help text.
                 try parsed.run()
@@ -40,6 +40,8 @@ extension FrontEndServer {
             }
             try await command.execute(io: io, workingDirectory: workingDirectory, runtime: runtime, session: session)
             return 0
+        } catch let code as ExitCode {
+            return session.interruptionExitCode ?? code.rawValue
         } catch {
             if let code = session.interruptionExitCode { return code }
             let code = SandboxCommand.exitCode(for: error)

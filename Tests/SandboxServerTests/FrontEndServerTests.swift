@@ -36,6 +36,23 @@ struct FrontEndServerTests {
         #expect(try state.status().stdout.contains("requests served: 4"))
     }
 
+    @Test func requestsThatRepeatAnOptionListKeepTheirOwnCommandAndOptions() throws {
+        let state = try PrivateState()
+        defer { state.cleanUp() }
+        _ = try state.startServer()
+        #expect(try state.waitForServer().status == 0)
+        for (value, word) in [("1", "a"), ("2", "b"), ("1", "c"), ("2", "-- d")] {
+            let r = try state.frontEnd(["run", "--env", "X=\(value)", "--", "/bin/sh", "-c", "echo $X \"$1\"", "sh", word])
+            #expect(r.status == 0)
+            #expect(r.stdout == "\(value) \(word)\n")
+        }
+        let separator = try state.frontEnd(["run", "--", "--", "/bin/echo"])
+        let local = try state.frontEnd(["run", "--", "--", "/bin/echo"], environment: ["AA_SANDBOX_SERVER": "0"])
+        #expect(separator.status == local.status)
+        #expect(separator.stdout == local.stdout)
+        #expect(separator.stderr == local.stderr)
+    }
+
     @Test func wallTimeEndsWith124() throws {
         let state = try PrivateState()
         defer { state.cleanUp() }
