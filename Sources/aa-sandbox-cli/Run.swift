@@ -41,7 +41,7 @@ struct Run: AsyncParsableCommand {
             if !stdin { devNull = open("/dev/null", O_RDONLY | O_CLOEXEC) }
             request.passthrough = (stdin: stdin ? io.stdin : devNull, stdout: io.stdout, stderr: io.stderr)
         } else if stdin {
-            request.stdin = await readAll(io.stdin)
+            request.stdin = await readAll(io.stdin) { session?.isEnded ?? false }
         }
         defer { if devNull >= 0 { close(devNull) } }
         let runtime = try shared ?? openRuntime(for: spec)

@@ -31,6 +31,8 @@ final class ServerSession: Sendable {
 
     var isBusy: Bool { state.withLock { $0.busy } }
     var isGone: Bool { state.withLock { $0.gone } }
+    /// Whether the front end forwarded a signal or is gone: its request should end.
+    var isEnded: Bool { state.withLock { $0.gone || $0.signal != nil } }
 
     /// The exit code of a request whose front end forwarded signal N: 128+N, as a shell reports a
     /// process killed by it.
@@ -41,6 +43,7 @@ final class ServerSession: Sendable {
 
     /// Creates a sandbox, runs one command in it and destroys it, unless the session ends first.
     func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime) async throws -> ExecResult {
+        if isEnded { throw SandboxError(.terminated, step: "front end ended", detail: "before the sandbox was made") }
         let sandbox = try await Sandbox.create(spec, runtime: runtime)
         let ended = state.withLock { s -> Bool in
             if s.signal != nil || s.gone { return true }

@@ -50,27 +50,32 @@ func currentDirectory() -> String {
 }
 
 /// Everything readable from a descriptor until end of file, read on a thread of its own so that a
-/// slow writer (a terminal) holds no thread of Swift's cooperative pool.
-func readAll(_ fd: Int32) async -> [UInt8] {
+/// slow writer (a terminal) holds no thread of Swift's cooperative pool. `abandoned` is asked every
+/// tenth of a second while nothing arrives; when it says yes, reading stops with what was read.
+func readAll(_ fd: Int32, abandoned: @escaping @Sendable () -> Bool = { false }) async -> [UInt8] {
     final class Job: Sendable {
         let fd: Int32
+        let abandoned: @Sendable () -> Bool
         let continuation: CheckedContinuation<[UInt8], Never>
-        init(fd: Int32, continuation: CheckedContinuation<[UInt8], Never>) {
+        init(fd: Int32, abandoned: @escaping @Sendable () -> Bool, continuation: CheckedContinuation<[UInt8], Never>) {
             self.fd = fd
+            self.abandoned = abandoned
             self.continuation = continuation
         }
         func run() {
             var result: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            while !abandoned() {
+                if poll(&ready, 1, 100) == 0 { continue }
                 let n = read(fd, &chunk, chunk.count)
-                if n > 0 { result.append(contentsOf: chunk[0..<n]) } else if n < 0 && errno == EINTR { continue } else { break }
+                if n > 0 { result.append(contentsOf: chunk[0..<n]) } else if n < 0 && (errno == EINTR || errno == EAGAIN) { continue } else { break }
             }
             continuation.resume(returning: result)
         }
     }
     return await withCheckedContinuation { continuation in
-        let job = Unmanaged.passRetained(Job(fd: fd, continuation: continuation)).toOpaque()
+        let job = Unmanaged.passRetained(Job(fd: fd, abandoned: abandoned, continuation: continuation)).toOpaque()
         var thread = pthread_t()
         if pthread_create(&thread, nil, { argument in
             Unmanaged<Job>.fromOpaque(argument!).takeRetainedValue().run()

@@ -93,6 +93,21 @@ struct FrontEndServerTests {
         #expect(try state.eventually(seconds: 5) { runningSandboxes(try state.status()).isEmpty })
     }
 
+    @Test func aKilledFrontEndStillWritingStdinEndsItsRequest() throws {
+        let state = try PrivateState()
+        defer { state.cleanUp() }
+        _ = try state.startServer()
+        #expect(try state.waitForServer().status == 0)
+        let input = Pipe()
+        let client = try state.startFrontEnd(["run", "--json", "--stdin", "--", "/bin/cat"], stdin: input)
+        #expect(try state.eventually { try state.status().stdout.contains("requests served: 1") })
+        kill(client.processIdentifier, SIGKILL)
+        client.waitUntilExit()
+        let stop = try Executables.run("aa-sandbox-cli", ["server", "stop", "--timeout", "10"], environment: state.environment)
+        #expect(stop.status == 0, "the server still waits on the killed front end's stdin")
+        try input.fileHandleForWriting.close()
+    }
+
     @Test func relativeBindSourcesAreTheFrontEndsDirectory() throws {
         let state = try PrivateState()
         defer { state.cleanUp() }

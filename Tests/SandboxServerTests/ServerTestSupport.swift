@@ -54,12 +54,12 @@ final class PrivateState {
         return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    /// Starts `aa-sandbox` in the background (output discarded).
-    func startFrontEnd(_ arguments: [String]) throws -> Process {
+    /// Starts `aa-sandbox` in the background (output discarded; stdin from a pipe or /dev/null).
+    func startFrontEnd(_ arguments: [String], stdin: Pipe? = nil) throws -> Process {
         let process = makeProcess("aa-sandbox", arguments, environment: [:])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
         return process
     }
