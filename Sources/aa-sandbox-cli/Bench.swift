@@ -156,11 +156,3 @@ struct BenchServer {
         return reply.string(AAF_K_PID)
     }
 }
-
-/// This executable's path (/proc/self/exe).
-func executablePath() -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    guard n > 0 else { return CommandLine.arguments[0] }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}

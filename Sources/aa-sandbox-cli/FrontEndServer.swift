@@ -15,6 +15,8 @@ final class FrontEndServer: Sendable {
     let logger: Logger
     /// The parsed options of recent requests.
     let parses = RunParseCache()
+    /// The executables this server started with.
+    let binaries: ServerBinaries
 
     private let listener: Int32
     private let wake: (read: Int32, write: Int32)
@@ -37,6 +39,7 @@ final class FrontEndServer: Sendable {
         self.paths = paths
         self.idleExit = idleExit
         self.logger = logger
+        binaries = ServerBinaries(initBinary: runtime.initBinary)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let path = Array(paths.socket.utf8)
@@ -237,6 +240,12 @@ final class FrontEndServer: Sendable {
     private func handle(_ message: FrontEndMessage, from session: ServerSession) {
         switch message.type {
         case AAF_M_RUN:
+            if let refusal = refusal(of: message) {
+                logger.info("refused a request", metadata: ["reason": "\(refusal)"])
+                for fd in message.fds { close(fd) }
+                FrontEndMessage(AAF_M_REFUSED).send(on: session.fd)
+                return
+            }
             guard session.begin() else {
                 for fd in message.fds { close(fd) }
                 return
@@ -259,6 +268,19 @@ final class FrontEndServer: Sendable {
         default:
             for fd in message.fds { close(fd) }
         }
+    }
+
+    /// Why a run request is not served here: its front end belongs to another aa-sandbox-cli, or
+    /// this server's executables were rebuilt since it started (then it stops, so that the next
+    /// front end starts a current one).
+    private func refusal(of message: FrontEndMessage) -> String? {
+        let cli = message.string(AAF_K_CLI) ?? ""
+        if cli != binaries.executable { return "the front end runs \(cli), this server is \(binaries.executable)" }
+        if !binaries.unchanged {
+            state.withLock { $0.stopping = true }
+            return "this server's executables changed since it started; stopping"
+        }
+        return nil
     }
 
     private func finish() {

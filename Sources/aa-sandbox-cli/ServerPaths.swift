@@ -19,3 +19,11 @@ struct ServerPaths {
     var lock: String { stateDirectory + "/" + AAF_LOCK_NAME }
     var log: String { stateDirectory + "/" + AAF_LOG_NAME }
 }
+
+/// This executable's path (/proc/self/exe).
+func executablePath() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard n > 0 else { return CommandLine.arguments[0] }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -37,8 +37,8 @@ static int connect_to(const char *path, enum aafe_outcome *why) {
     return fd;
 }
 
-static int build_request(struct aafe_message *m, int argc, char **argv) {
-    if (aafe_message_start(m, AAF_M_RUN) != 0) return -1;
+static int build_request(struct aafe_message *m, const char *cli, int argc, char **argv) {
+    if (aafe_message_start(m, AAF_M_RUN) != 0 || aafe_message_add_string(m, AAF_K_CLI, cli) != 0) return -1;
     for (int i = 0; i < argc; i++)
         if (aafe_message_add_string(m, AAF_K_ARG, argv[i]) != 0) return -1;
     char cwd[4096];
@@ -87,12 +87,12 @@ static enum aafe_outcome await_exit(int sock, int signals, int *exit_code) {
     return AAFE_SERVED;
 }
 
-enum aafe_outcome aafe_client_run(const char *socket_path, int argc, char **argv, int *exit_code) {
+enum aafe_outcome aafe_client_run(const char *socket_path, const char *cli, int argc, char **argv, int *exit_code) {
     enum aafe_outcome outcome = AAFE_NOT_SERVED;
     int sock = connect_to(socket_path, &outcome);
     if (sock < 0) return outcome;
     struct aafe_message request;
-    if (build_request(&request, argc, argv) != 0) {
+    if (build_request(&request, cli, argc, argv) != 0) {
         aafe_message_free(&request);
         close(sock);
         return AAFE_NOT_SERVED;

@@ -9,8 +9,9 @@ enum aafe_outcome {
 };
 
 /// Sends the arguments after `run`, the working directory, the environment and fds 0, 1, 2 to
-/// the server at socket_path, forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it while it runs,
-/// and returns how the request ended.
-enum aafe_outcome aafe_client_run(const char *socket_path, int argc, char **argv, int *exit_code);
+/// the server at socket_path, naming `cli` (the server serves only front ends of its own
+/// aa-sandbox-cli), forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it while it runs, and returns
+/// how the request ended.
+enum aafe_outcome aafe_client_run(const char *socket_path, const char *cli, int argc, char **argv, int *exit_code);
 
 #endif

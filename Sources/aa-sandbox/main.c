@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
         char socket_path[PATH_MAX];
         if (snprintf(socket_path, sizeof(socket_path), "%s/%s", state, AAF_SOCKET_NAME) < (int)sizeof(socket_path)) {
             int code = 125;
-            switch (aafe_client_run(socket_path, argc - 2, argv + 2, &code)) {
+            switch (aafe_client_run(socket_path, cli, argc - 2, argv + 2, &code)) {
             case AAFE_SERVED:
                 return code;
             case AAFE_NO_SERVER:

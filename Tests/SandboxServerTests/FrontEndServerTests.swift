@@ -184,6 +184,33 @@ struct FrontEndServerTests {
         #expect(second.stderr.contains("served by the sandbox server"))
     }
 
+    @Test func aServerServesOnlyItsOwnAndUnchangedCLI() throws {
+        let state = try PrivateState()
+        defer { state.cleanUp() }
+        let copy = try state.copyOfTheBinaries()
+        let server = try state.startServer(binaries: copy)
+        #expect(try state.waitForServer().status == 0)
+        let debug = ["AA_LOG_LEVEL": "debug"]
+        let own = try state.frontEnd(["run", "--", "/bin/echo", "own"], environment: debug, binaries: copy)
+        #expect(own.stdout == "own\n")
+        #expect(own.stderr.contains("served by the sandbox server"))
+        let other = try state.frontEnd(["run", "--", "/bin/echo", "other"], environment: debug)
+        #expect(other.status == 0)
+        #expect(other.stdout == "other\n")
+        #expect(!other.stderr.contains("served by the sandbox server"))
+        #expect(server.isRunning)
+
+        // A rebuild replaces the file: the old server refuses, runs nothing more and stops.
+        try FileManager.default.copyItem(atPath: copy + "/aa-sandbox-cli", toPath: copy + "/aa-sandbox-cli.new")
+        #expect(rename(copy + "/aa-sandbox-cli.new", copy + "/aa-sandbox-cli") == 0)
+        let rebuilt = try state.frontEnd(["run", "--", "/bin/echo", "rebuilt"], environment: debug, binaries: copy)
+        #expect(rebuilt.status == 0)
+        #expect(rebuilt.stdout == "rebuilt\n")
+        #expect(!rebuilt.stderr.contains("served by the sandbox server"))
+        #expect(state.eventually { !server.isRunning })
+        #expect(server.terminationStatus == 0)
+    }
+
     @Test func ofTwoRacingServersOneWins() throws {
         let state = try PrivateState()
         defer { state.cleanUp() }

@@ -33,9 +33,10 @@ final class PrivateState {
 
     /// Runs `aa-sandbox` (the front end) with this state folder.
     func frontEnd(
-        _ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil, in directory: String? = nil
+        _ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil, in directory: String? = nil,
+        binaries: String = Executables.directory
     ) throws -> Outcome {
-        let process = makeProcess("aa-sandbox", arguments, environment: extra)
+        let process = makeProcess(binaries + "/aa-sandbox", arguments, environment: extra)
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe()
         let err = Pipe()
@@ -56,7 +57,7 @@ final class PrivateState {
 
     /// Starts `aa-sandbox` in the background (output discarded; stdin from a pipe or /dev/null).
     func startFrontEnd(_ arguments: [String], stdin: Pipe? = nil) throws -> Process {
-        let process = makeProcess("aa-sandbox", arguments, environment: [:])
+        let process = makeProcess(Executables.directory + "/aa-sandbox", arguments, environment: [:])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = stdin ?? FileHandle.nullDevice
@@ -65,8 +66,8 @@ final class PrivateState {
     }
 
     /// Starts `aa-sandbox-cli serve` for this folder (not waiting for it to be ready).
-    func startServer(idleExit: Double = 600, errors: Pipe? = nil) throws -> Process {
-        let process = makeProcess("aa-sandbox-cli", ["serve", "--idle-exit", String(idleExit)], environment: [:])
+    func startServer(idleExit: Double = 600, errors: Pipe? = nil, binaries: String = Executables.directory) throws -> Process {
+        let process = makeProcess(binaries + "/aa-sandbox-cli", ["serve", "--idle-exit", String(idleExit)], environment: [:])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors ?? FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -111,9 +112,19 @@ final class PrivateState {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func makeProcess(_ name: String, _ arguments: [String], environment extra: [String: String]) -> Process {
+    /// A copy of the built aa-sandbox, aa-sandbox-cli and aa-sandbox-init in a folder of this state folder.
+    func copyOfTheBinaries() throws -> String {
+        let folder = directory + "/bin"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["aa-sandbox", "aa-sandbox-cli", "aa-sandbox-init"] {
+            try FileManager.default.copyItem(atPath: Executables.directory + "/" + name, toPath: folder + "/" + name)
+        }
+        return folder
+    }
+
+    private func makeProcess(_ path: String, _ arguments: [String], environment extra: [String: String]) -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Executables.directory + "/" + name)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(extra) { $1 }) { $1 }
         return process

@@ -28,10 +28,11 @@
 #define AAF_MAX_FDS 3
 
 // Messages.
-#define AAF_M_RUN 101      // front end -> server: ARG*, CWD, ENV*; fds: stdin, stdout, stderr
+#define AAF_M_RUN 101      // front end -> server: CLI, ARG*, CWD, ENV*; fds: stdin, stdout, stderr
 #define AAF_M_SIGNAL 102   // front end -> server: SIGNAL (the front end got it; end the sandbox)
 #define AAF_M_EXIT 103     // server -> front end: STATUS, the exit code of the request
-#define AAF_M_REFUSED 104  // server -> front end: not served here; run the request without the server
+#define AAF_M_REFUSED 104  // server -> front end: not served here (another user, another or a rebuilt
+                           // aa-sandbox-cli, stopping); run the request without the server
 #define AAF_M_STATUS 105   // client -> server: report
 #define AAF_M_REPORT 106   // server -> client: PID, IDLE_EXIT, SERVED, SANDBOX*, SLOT*
 #define AAF_M_STOP 107     // client -> server: take no new request, exit when the running ones end
@@ -48,6 +49,7 @@
 #define AAF_K_SERVED 108    // requests served so far
 #define AAF_K_SANDBOX 109   // host pid of a running sandbox's init
 #define AAF_K_SLOT 110      // a cgroup directory of the server runtime's slots
+#define AAF_K_CLI 111       // the aa-sandbox-cli the front end runs without a server (its path)
 
 /// sendmsg(2) of one datagram with up to AAF_MAX_FDS descriptors as SCM_RIGHTS, without SIGPIPE;
 /// retries EINTR. Returns the bytes sent or -1 with errno (EMSGSIZE: too large for the socket).
