@@ -116,9 +116,13 @@ struct FrontEndServerTests {
         let data = state.directory + "/client-data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try "bound from the client's directory\n".write(toFile: data + "/note", atomically: true, encoding: .utf8)
-        let r = try state.frontEnd(["run", "--ro-bind", "client-data:/mnt/data", "--", "/bin/cat", "/mnt/data/note"], in: state.directory)
+        #expect(chmod(data, 0o777) == 0)
+        let r = try state.frontEnd(
+            ["run", "--bind", "client-data:/mnt/data", "--", "/bin/sh", "-c", "cat /mnt/data/note && echo written > /mnt/data/reply"],
+            in: state.directory)
         #expect(r.status == 0)
         #expect(r.stdout == "bound from the client's directory\n")
+        #expect((try? String(contentsOfFile: data + "/reply", encoding: .utf8)) == "written\n")
         #expect(try state.status().stdout.contains("requests served: 1"))
     }
 
