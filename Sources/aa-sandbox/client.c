@@ -72,7 +72,9 @@ static enum aafe_outcome await_exit(int sock, int signals, int *exit_code) {
             int received[AAF_MAX_FDS], nfds = 0;
             ssize_t n = aaf_recv(sock, reply, sizeof(reply), received, AAF_MAX_FDS, &nfds, 0);
             for (int i = 0; i < nfds; i++) close(received[i]);
-            if (n < 0 && errno == EMSGSIZE) continue;
+            // A server that closed the connection with our messages unread (it refused the request
+            // while stopping) makes one read fail with ECONNRESET before what it sent: read on.
+            if (n < 0 && (errno == EMSGSIZE || errno == ECONNRESET)) continue;
             if (n <= 0) break;
             int type = aafe_message_type(reply, (size_t)n);
             if (type == AAF_M_REFUSED) return AAFE_NOT_SERVED;
