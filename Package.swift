@@ -53,12 +53,13 @@ let package = Package(
         ),
 
         // `aa-sandbox`: a static C front end that hands `run` to the runtime server and execs
-        // aa-sandbox-cli for everything else.
+        // aa-sandbox-cli for everything else. Plain C: no Swift start-up routines (-nostartfiles), so
+        // nothing of the Swift runtime is linked or started.
         .executableTarget(
             name: "aa-sandbox",
             dependencies: ["CAutoAgentFrontEnd"],
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-nostartfiles"])]
         ),
 
         // Non-variadic wrappers of libcurl's setopt/getinfo calls for the model clients.
