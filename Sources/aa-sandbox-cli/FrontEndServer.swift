@@ -109,7 +109,7 @@ final class FrontEndServer: Sendable {
     }
 
     /// What `aa-sandbox server status` shows.
-    func report() -> FrontEndMessage {
+    func statusReport() -> FrontEndMessage {
         var reply = FrontEndMessage(AAF_M_REPORT)
         reply.add(AAF_K_PID, getpid())
         reply.add(AAF_K_IDLE_EXIT, String(idleExit))
@@ -258,7 +258,7 @@ final class FrontEndServer: Sendable {
         case AAF_M_SIGNAL:
             if let signal = message.int(AAF_K_SIGNAL) { session.interrupt(Int32(truncatingIfNeeded: signal)) }
         case AAF_M_STATUS:
-            report().send(on: session.fd)
+            statusReport().send(on: session.fd)
         case AAF_M_STOP:
             logger.info("asked to stop")
             state.withLock { $0.stopping = true }
@@ -290,13 +290,4 @@ final class FrontEndServer: Sendable {
         }
         done?.resume()
     }
-}
-
-/// A failed system call of the server, naming the call and the path.
-struct ServerError: Error, CustomStringConvertible {
-    var call: String
-    var path: String
-    var errno: Int32
-
-    var description: String { "\(call) \(path): \(String(cString: strerror(errno)))" }
 }
