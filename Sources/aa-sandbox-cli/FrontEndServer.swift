@@ -84,9 +84,10 @@ final class FrontEndServer: Sendable {
         wake = (pipeFDs[0], pipeFDs[1])
     }
 
-    /// Serves until the server is idle for `idleExit` seconds or asked to stop, and every request
-    /// it took has ended; the socket is gone by then.
+    /// Serves until the server is idle for `idleExit` seconds or asked to stop (`server stop`,
+    /// SIGINT, SIGTERM), and every request it took has ended; the socket is gone by then.
     func serve() async {
+        stopOnSignals(wakePipe: wake.write)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             state.withLock { $0.done = continuation }
             let started = Unmanaged.passRetained(self).toOpaque()
@@ -104,6 +105,7 @@ final class FrontEndServer: Sendable {
                 pthread_detach(thread)
             }
         }
+        restoreStopSignals()
         close(wake.read)
         close(wake.write)
     }
@@ -155,7 +157,12 @@ final class FrontEndServer: Sendable {
             }
             if polled[0].revents != 0 {
                 var drain = [UInt8](repeating: 0, count: 64)
-                while read(wake.read, &drain, drain.count) > 0 {}
+                while case let n = read(wake.read, &drain, drain.count), n > 0 {
+                    if drain[0..<n].contains(stopSignalByte) {
+                        logger.info("signalled: stopping")
+                        state.withLock { $0.stopping = true }
+                    }
+                }
             }
             if listening && polled[1].revents != 0 { acceptAll(refusing: false) }
             for (i, session) in watched.enumerated() where polled[polled.count - watched.count + i].revents != 0 {

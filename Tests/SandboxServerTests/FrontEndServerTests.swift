@@ -160,6 +160,23 @@ struct FrontEndServerTests {
         #expect(try state.status().status == 1)
     }
 
+    @Test func sigtermStopsTheServerCleanly() throws {
+        let state = try PrivateState()
+        defer { state.cleanUp() }
+        let server = try state.startServer()
+        let status = try state.waitForServer()
+        #expect(status.status == 0)
+        let slots = status.stdout.split(separator: "\n").filter { $0.hasPrefix("slot cgroup: ") }.map { String($0.dropFirst(13)) }
+        #expect(!slots.isEmpty)
+        kill(server.processIdentifier, SIGTERM)
+        #expect(state.eventually { !server.isRunning })
+        #expect(server.terminationReason == .exit)
+        #expect(server.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: state.socket))
+        for slot in slots { #expect(!FileManager.default.fileExists(atPath: slot), "slot cgroup \(slot) left behind") }
+        #expect(hostProcesses(containing: state.directory).isEmpty)
+    }
+
     @Test func serverZeroNeverStartsAServer() throws {
         let state = try PrivateState()
         defer { state.cleanUp() }
