@@ -7,8 +7,10 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one command in a fresh sandbox; its exit code passes through.",
         discussion: """
-            Exit codes: the command's own; 128+N when it was killed by signal N; 124 when it ran out of \
-            wall-clock time; 125 when the sandbox could not be built; 127 when the command could not be started.
+            Exit codes: the command's own; 128+N when it was killed by signal N (or aa-sandbox got signal N \
+            while it ran); 124 when it ran out of wall-clock time; 125 when the sandbox could not be built; \
+            127 when the command could not be started. The aa-sandbox front end hands the run to the runtime \
+            server (see serve), starting one when none runs; AA_SANDBOX_SERVER=0 runs it in this process.
             """
     )
 
