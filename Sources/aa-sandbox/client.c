@@ -90,19 +90,22 @@ static enum aafe_outcome await_exit(int sock, int signals, int *exit_code) {
 }
 
 enum aafe_outcome aafe_client_run(const char *socket_path, const char *cli, int argc, char **argv, int *exit_code) {
-    enum aafe_outcome outcome = AAFE_NOT_SERVED;
-    int sock = connect_to(socket_path, &outcome);
-    if (sock < 0) return outcome;
-    struct aafe_message request;
-    if (build_request(&request, cli, argc, argv) != 0) {
-        aafe_message_free(&request);
-        close(sock);
-        return AAFE_NOT_SERVED;
-    }
-    // A closed standard descriptor travels as /dev/null, as it would reach the command in-process.
+    // A closed standard descriptor travels as /dev/null (opened first, so that it, not the socket,
+    // takes the free number).
     int stdio[3];
     for (int fd = 0; fd < 3; fd++)
         stdio[fd] = fcntl(fd, F_GETFD) < 0 ? open("/dev/null", fd == 0 ? O_RDONLY | O_CLOEXEC : O_WRONLY | O_CLOEXEC) : fd;
+    enum aafe_outcome outcome = AAFE_NOT_SERVED;
+    struct aafe_message request = {0};
+    int sock = connect_to(socket_path, &outcome);
+    if (sock < 0 || build_request(&request, cli, argc, argv) != 0) {
+        if (sock >= 0) outcome = AAFE_NOT_SERVED;
+        aafe_message_free(&request);
+        if (sock >= 0) close(sock);
+        for (int fd = 0; fd < 3; fd++)
+            if (stdio[fd] != fd && stdio[fd] >= 0) close(stdio[fd]);
+        return outcome;
+    }
     sigset_t forwarded, previous;
     sigemptyset(&forwarded);
     sigaddset(&forwarded, SIGINT);
