@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "aa", targets: ["aa"]),
         .executable(name: "aa-sandbox", targets: ["aa-sandbox"]),
+        .executable(name: "aa-sandbox-cli", targets: ["aa-sandbox-cli"]),
         .executable(name: "aa-sandbox-init", targets: ["aa-sandbox-init"]),
         .library(name: "AASandbox", targets: ["AASandbox"]),
         .library(name: "AAAnalytics", targets: ["AAAnalytics"]),
@@ -41,6 +42,22 @@ let package = Package(
             name: "aa-sandbox-init",
             dependencies: ["CAutoAgentLinux"],
             path: "runtime/aa-sandbox-init",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-nostartfiles"])]
+        ),
+
+        // The protocol between the aa-sandbox front end and the runtime server (aa-sandbox-cli serve).
+        .target(
+            name: "CAutoAgentFrontEnd",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+
+        // `aa-sandbox`: a static C front end that hands `run` to the runtime server and execs
+        // aa-sandbox-cli for everything else. Plain C: no Swift start-up routines (-nostartfiles), so
+        // nothing of the Swift runtime is linked or started.
+        .executableTarget(
+            name: "aa-sandbox",
+            dependencies: ["CAutoAgentFrontEnd"],
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-nostartfiles"])]
         ),
@@ -94,9 +111,9 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "aa-sandbox",
+            name: "aa-sandbox-cli",
             dependencies: [
-                "AASandbox", "aa-sandbox-init",
+                "AASandbox", "aa-sandbox-init", "aa-sandbox", "CAutoAgentFrontEnd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +129,8 @@ let package = Package(
         .testTarget(name: "AACoreTests", dependencies: ["AACore"]),
         // Helpers the CLI-level test targets share (running the built executables).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["aa", "aa-sandbox", "aa-sandbox-cli", "TestSupport"]),
+        .testTarget(name: "SandboxServerTests", dependencies: ["aa-sandbox", "aa-sandbox-cli", "aa-sandbox-init", "TestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["aa", "AACore", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["AACore", "aa", "TestSupport"]),
         .testTarget(name: "HarnessAgentTests", dependencies: ["AACore", "aa", "TestSupport", .product(name: "Logging", package: "swift-log")]),

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/prereqs.sh
 echo "== building (release)"
-# The static FoundationEssentials that aa-sandbox links (for its start-up time) carries glibc's link-time
+# The static FoundationEssentials that aa-sandbox-cli links (for its start-up time) carries glibc's link-time
 # warning about mktemp; it is the toolchain's, not ours, so it is not shown.
 swift build -c release 2>&1 | grep -E 'error|warning|Build complete' | grep -v "the use of \`mktemp' is dangerous" | tail -3
 bin="$(swift build -c release --show-bin-path)"

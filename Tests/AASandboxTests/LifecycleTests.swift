@@ -115,7 +115,7 @@ import Testing
     @Test func runnerKilledWithSIGKILLLeavesNothing() async throws {
         let mark = marker("sigkill")
         let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: TestRuntime.shared.initBinary).deletingLastPathComponent().appendingPathComponent("aa-sandbox")
+        cli.executableURL = URL(fileURLWithPath: TestRuntime.shared.initBinary).deletingLastPathComponent().appendingPathComponent("aa-sandbox-cli")
         cli.arguments = ["run", "--", "/bin/bash", "-c", "(setsid bash -c 'exec -a \(mark)-daemon sleep 1000' &); exec -a \(mark) sleep 1000"]
         cli.standardOutput = FileHandle.nullDevice
         cli.standardError = FileHandle.nullDevice

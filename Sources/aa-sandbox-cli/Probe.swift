@@ -28,7 +28,7 @@ struct Probe: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        var spec = try sandbox.spec()
+        var spec = try sandbox.spec(relativeTo: currentDirectory())
         let runtime = try openRuntime(for: spec)
         defer { runtime.shutdown() }
         let probePath = "/run/aa-sandbox-probe"

@@ -59,14 +59,19 @@ struct SandboxOptions: ParsableArguments {
         valueName: "name"))
     var capAdd: [String] = []
 
-    func spec() throws -> SandboxSpec {
+    /// The spec these options describe; relative host paths (--rootfs, bind sources, a seccomp
+    /// profile) are taken from `directory`.
+    func spec(relativeTo directory: String) throws -> SandboxSpec {
+        func host(_ path: String) -> String {
+            path.hasPrefix("/") || path.isEmpty ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
+        }
         var spec = SandboxSpec()
-        if let rootfs { spec.rootfs = .directory(rootfs) }
+        if let rootfs { spec.rootfs = .directory(host(rootfs)) }
         for (list, readOnly) in [(binds, false), (roBinds, true)] {
             for entry in list {
                 let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw ValidationError("--\(readOnly ? "ro-bind" : "bind") wants src:dst, got '\(entry)'") }
-                spec.mounts.append(.bind(source: parts[0], destination: parts[1], readOnly: readOnly))
+                spec.mounts.append(.bind(source: host(parts[0]), destination: parts[1], readOnly: readOnly))
             }
         }
         for entry in tmpfs {
@@ -102,7 +107,7 @@ struct SandboxOptions: ParsableArguments {
         switch seccomp {
         case "default": spec.seccomp = .default
         case "disabled": spec.seccomp = .disabled
-        default: spec.seccomp = .profile(path: seccomp)
+        default: spec.seccomp = .profile(path: host(seccomp))
         }
         do {
             spec.capabilities = try SandboxSpec.Capability.parse(capAdd, option: "--cap-add")

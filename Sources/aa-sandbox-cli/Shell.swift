@@ -14,7 +14,7 @@ struct Shell: AsyncParsableCommand {
     @OptionGroup var sandbox: SandboxOptions
 
     mutating func run() async throws {
-        let spec = try sandbox.spec()
+        let spec = try sandbox.spec(relativeTo: currentDirectory())
         let runtime = try openRuntime(for: spec)
         let box: Sandbox
         do {

@@ -21,7 +21,7 @@ struct SandboxCommand: AsyncParsableCommand {
             a seccomp allowlist; a read-only base root with a size-capped writable layer; memory, pids and \
             CPU limits; and nothing left behind when it ends.
             """,
-        subcommands: [Run.self, Shell.self, Probe.self, Bench.self]
+        subcommands: [Run.self, Shell.self, Probe.self, Bench.self, Serve.self, ServerControl.self]
     )
 }
 
@@ -31,6 +31,7 @@ struct SandboxCommand: AsyncParsableCommand {
 func openRuntime(slots: Int = 1, for spec: SandboxSpec? = nil) throws -> SandboxRuntime {
     var configuration = SandboxRuntime.Configuration()
     configuration.spawners = slots
+    configuration.stateDirectory = ServerPaths.configuredStateDirectory
     if let limits = spec?.limits, limits.memoryBytes == nil, limits.pids == nil, limits.cpus == nil {
         configuration.cgroups = false
     }
@@ -41,10 +42,11 @@ func openRuntime(slots: Int = 1, for spec: SandboxSpec? = nil) throws -> Sandbox
     }
 }
 
-/// Prints a failure the way every subcommand does and returns the exit code for it: 127 when a
-/// command could not be started, 125 when the sandbox could not be built or used.
-func report(_ error: any Error) -> ExitCode {
-    writeErr("aa-sandbox: \(error)\n")
+/// Prints a failure the way every subcommand does (on stderr, or the descriptor given) and returns
+/// the exit code for it: 127 when a command could not be started, 125 when the sandbox could not be
+/// built or used.
+func report(_ error: any Error, to fd: Int32 = 2) -> ExitCode {
+    writeAll(fd, Array("aa-sandbox: \(error)\n".utf8))
     if let sandboxError = error as? SandboxError, sandboxError.code == .execFailed { return ExitCode(127) }
     return ExitCode(125)
 }
