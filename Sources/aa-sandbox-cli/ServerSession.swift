@@ -41,27 +41,18 @@ final class ServerSession: Sendable {
     /// Host pid of the running sandbox's init, if one runs.
     var sandboxInitPID: Int32? { state.withLock { $0.sandbox?.initPID } }
 
-    /// Creates a sandbox, runs one command in it and destroys it, unless the session ends first.
+    /// Runs one command in a fresh sandbox (a one-shot run), unless the session ends first; a
+    /// session that ends while it runs destroys the sandbox, and the run throws.
     func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime) async throws -> ExecResult {
         if isEnded { throw SandboxError(.terminated, step: "front end ended", detail: "before the sandbox was made") }
-        let sandbox = try await Sandbox.create(spec, runtime: runtime)
-        let ended = state.withLock { s -> Bool in
-            if s.signal != nil || s.gone { return true }
-            s.sandbox = sandbox
-            return false
-        }
         defer { state.withLock { $0.sandbox = nil } }
-        if ended {
-            await sandbox.destroy()
-            throw SandboxError(.terminated, step: "front end ended", detail: sandbox.name)
-        }
-        do {
-            let result = try await sandbox.exec(request)
-            await sandbox.destroy()
-            return result
-        } catch {
-            await sandbox.destroy()
-            throw error
+        return try await Sandbox.run(spec, request, runtime: runtime) { [self] sandbox in
+            let ended = state.withLock { s -> Bool in
+                if s.signal != nil || s.gone { return true }
+                s.sandbox = sandbox
+                return false
+            }
+            if ended { Task { await sandbox.destroy() } }
         }
     }
 

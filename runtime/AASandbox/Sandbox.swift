@@ -83,9 +83,14 @@ public final class Sandbox: Sendable {
 
     /// Creates a sandbox, runs one command in it and destroys it. The command travels with the
     /// request that builds the sandbox and starts as soon as it is built; the sandbox ends (with
-    /// every process the command left behind) as soon as the command has.
-    public static func run(_ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime? = nil) async throws -> ExecResult {
+    /// every process the command left behind) as soon as the command has. `started` is handed the
+    /// sandbox once the spawner has made it (to show it, or to destroy it early: the run then
+    /// throws).
+    public static func run(
+        _ spec: SandboxSpec, _ request: ExecRequest, runtime: SandboxRuntime? = nil, started: (@Sendable (Sandbox) -> Void)? = nil
+    ) async throws -> ExecResult {
         let (sandbox, first) = try await make(spec, runtime: runtime, first: request)
+        started?(sandbox)
         do {
             let result = try await sandbox.await(first!, request)
             await sandbox.destroy()
