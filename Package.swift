@@ -49,6 +49,7 @@ let package = Package(
         // The protocol between the aa-sandbox front end and the runtime server (aa-sandbox-cli serve).
         .target(
             name: "CAutoAgentFrontEnd",
+            dependencies: ["CAutoAgentLinux"],
             cSettings: [.define("_GNU_SOURCE")]
         ),
 

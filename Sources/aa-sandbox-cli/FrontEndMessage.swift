@@ -1,4 +1,5 @@
 import CAutoAgentFrontEnd
+import CAutoAgentLinux
 import Glibc
 
 /// A message of the front-end protocol (aaf_protocol.h): a type, keyed fields and descriptors.
@@ -68,7 +69,7 @@ struct FrontEndMessage {
         let bytes = encoded()
         return bytes.withUnsafeBytes { raw in
             fds.withUnsafeBufferPointer { fdBuffer in
-                aaf_send(socket, raw.baseAddress!, raw.count, fdBuffer.baseAddress, Int32(fdBuffer.count))
+                aal_send_with_fds(socket, raw.baseAddress!, raw.count, fdBuffer.baseAddress, Int32(fdBuffer.count))
             }
         } == bytes.count
     }
@@ -86,7 +87,7 @@ struct FrontEndMessage {
         var fds = [Int32](repeating: -1, count: Int(AAF_MAX_FDS))
         var count: Int32 = 0
         let n = fds.withUnsafeMutableBufferPointer { fdBuffer in
-            aaf_recv(socket, buffer.baseAddress!, buffer.count, fdBuffer.baseAddress!, AAF_MAX_FDS, &count, 0)
+            aal_recv_with_fds(socket, buffer.baseAddress!, buffer.count, fdBuffer.baseAddress!, AAF_MAX_FDS, &count)
         }
         if n == 0 { return .closed }
         if n < 0 { return errno == EAGAIN || errno == EMSGSIZE ? .nothing : .closed }

@@ -61,6 +61,18 @@ struct ServerControl: ParsableCommand {
         subcommands: [Status.self, Stop.self]
     )
 
+    /// Sends the server of the state folder one message and returns its reply of the expected type;
+    /// nil (after saying so) when no server answers.
+    static func ask(_ type: Int32, expecting: Int32, paths: ServerPaths) -> FrontEndMessage? {
+        guard let connection = ServerConnection(socket: paths.socket),
+              let reply = connection.ask(FrontEndMessage(type)), reply.type == expecting
+        else {
+            print("no server for \(paths.stateDirectory)")
+            return nil
+        }
+        return reply
+    }
+
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the server of the state folder: pid, requests served, running sandboxes, slot cgroups.",
@@ -69,12 +81,7 @@ struct ServerControl: ParsableCommand {
 
         mutating func run() throws {
             let paths = ServerPaths()
-            guard let connection = ServerConnection(socket: paths.socket),
-                  let reply = connection.ask(FrontEndMessage(AAF_M_STATUS)), reply.type == AAF_M_REPORT
-            else {
-                print("no server for \(paths.stateDirectory)")
-                throw ExitCode(1)
-            }
+            guard let reply = ServerControl.ask(AAF_M_STATUS, expecting: AAF_M_REPORT, paths: paths) else { throw ExitCode(1) }
             let sandboxes = reply.strings(AAF_K_SANDBOX)
             print("server pid \(reply.string(AAF_K_PID) ?? "?") serving \(paths.socket)")
             print("requests served: \(reply.string(AAF_K_SERVED) ?? "0")")
@@ -95,12 +102,7 @@ struct ServerControl: ParsableCommand {
 
         mutating func run() throws {
             let paths = ServerPaths()
-            guard let connection = ServerConnection(socket: paths.socket),
-                  let reply = connection.ask(FrontEndMessage(AAF_M_STOP)), reply.type == AAF_M_STOPPING
-            else {
-                print("no server for \(paths.stateDirectory)")
-                return
-            }
+            guard let reply = ServerControl.ask(AAF_M_STOP, expecting: AAF_M_STOPPING, paths: paths) else { return }
             let pid = reply.string(AAF_K_PID) ?? "?"
             guard waitForLock(paths.lock, seconds: timeout) else {
                 writeErr("aa-sandbox: server \(pid) still runs after \(formatted(timeout, decimals: 0)) s\n")

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "CAutoAgentLinux.h"
 #include "aaf_protocol.h"
 #include "message.h"
 
@@ -64,13 +65,13 @@ static enum aafe_outcome await_exit(int sock, int signals, int *exit_code) {
                 char number[16];
                 snprintf(number, sizeof(number), "%u", info.ssi_signo);
                 if (aafe_message_start(&m, AAF_M_SIGNAL) == 0 && aafe_message_add_string(&m, AAF_K_SIGNAL, number) == 0)
-                    aaf_send(sock, m.data, m.len, NULL, 0);
+                    aal_send_with_fds(sock, m.data, m.len, NULL, 0);
                 aafe_message_free(&m);
             }
         }
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             int received[AAF_MAX_FDS], nfds = 0;
-            ssize_t n = aaf_recv(sock, reply, sizeof(reply), received, AAF_MAX_FDS, &nfds, 0);
+            ssize_t n = aal_recv_with_fds(sock, reply, sizeof(reply), received, AAF_MAX_FDS, &nfds);
             for (int i = 0; i < nfds; i++) close(received[i]);
             // A server that closed the connection with our messages unread (it refused the request
             // while stopping) makes one read fail with ECONNRESET before what it sent: read on.
@@ -114,7 +115,7 @@ enum aafe_outcome aafe_client_run(const char *socket_path, const char *cli, int 
     sigaddset(&forwarded, SIGQUIT);
     sigprocmask(SIG_BLOCK, &forwarded, &previous);
     int signals = signalfd(-1, &forwarded, SFD_CLOEXEC);
-    if (signals < 0 || aaf_send(sock, request.data, request.len, stdio, 3) < 0) {
+    if (signals < 0 || aal_send_with_fds(sock, request.data, request.len, stdio, 3) < 0) {
         outcome = AAFE_NOT_SERVED; // nothing reached the server (EMSGSIZE: too large for the socket)
     } else {
         outcome = await_exit(sock, signals, exit_code);

@@ -7,10 +7,8 @@ import Testing
 @Suite(.serialized, .requiresRoot)
 struct FrontEndServerTests {
     @Test func exitCodesAndStdioPassThrough() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
 
         let r = try state.frontEnd(["run", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"], environment: ["AA_LOG_LEVEL": "debug"])
         #expect(r.status == 3)
@@ -37,10 +35,8 @@ struct FrontEndServerTests {
     }
 
     @Test func requestsThatRepeatAnOptionListKeepTheirOwnCommandAndOptions() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         for (value, word) in [("1", "a"), ("2", "b"), ("1", "c"), ("2", "-- d")] {
             let r = try state.frontEnd(["run", "--env", "X=\(value)", "--", "/bin/sh", "-c", "echo $X \"$1\"", "sh", word])
             #expect(r.status == 0)
@@ -54,20 +50,16 @@ struct FrontEndServerTests {
     }
 
     @Test func wallTimeEndsWith124() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         let r = try state.frontEnd(["run", "--wall-time", "0.5", "--", "/bin/sleep", "30"])
         #expect(r.status == 124)
         #expect(r.stderr.contains("wall-clock limit reached"))
     }
 
     @Test func aForwardedSignalEndsTheSandboxWith128PlusN() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         let client = try state.startFrontEnd(["run", "--", "/bin/sleep", "30"])
         var sandboxes: [Int32] = []
         #expect(try state.eventually { sandboxes = runningSandboxes(try state.status()); return sandboxes.count == 1 })
@@ -79,10 +71,8 @@ struct FrontEndServerTests {
     }
 
     @Test func aKilledFrontEndTakesItsSandboxWithIt() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         let client = try state.startFrontEnd(["run", "--", "/bin/sleep", "30"])
         var sandboxes: [Int32] = []
         #expect(try state.eventually { sandboxes = runningSandboxes(try state.status()); return sandboxes.count == 1 })
@@ -94,10 +84,8 @@ struct FrontEndServerTests {
     }
 
     @Test func aKilledFrontEndStillWritingStdinEndsItsRequest() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         let input = Pipe()
         let client = try state.startFrontEnd(["run", "--json", "--stdin", "--", "/bin/cat"], stdin: input)
         #expect(try state.eventually { try state.status().stdout.contains("requests served: 1") })
@@ -109,10 +97,8 @@ struct FrontEndServerTests {
     }
 
     @Test func relativeBindSourcesAreTheFrontEndsDirectory() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         let data = state.directory + "/client-data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try "bound from the client's directory\n".write(toFile: data + "/note", atomically: true, encoding: .utf8)
@@ -127,10 +113,8 @@ struct FrontEndServerTests {
     }
 
     @Test func anInvalidOptionFailsAlikeWithAndWithoutTheServer() throws {
-        let state = try PrivateState()
+        let state = try PrivateState.serving()
         defer { state.cleanUp() }
-        _ = try state.startServer()
-        #expect(try state.waitForServer().status == 0)
         for arguments in [["run", "--no-such-option", "--", "/bin/true"], ["run", "--memory", "lots", "--", "/bin/true"], ["run"]] {
             let served = try state.frontEnd(arguments)
             let local = try state.frontEnd(arguments, environment: ["AA_SANDBOX_SERVER": "0"])

@@ -65,6 +65,19 @@ final class PrivateState {
         return process
     }
 
+    /// A private state folder whose server has been started and answers.
+    static func serving() throws -> PrivateState {
+        let state = try PrivateState()
+        do {
+            _ = try state.startServer()
+            #expect(try state.waitForServer().status == 0)
+        } catch {
+            state.cleanUp()
+            throw error
+        }
+        return state
+    }
+
     /// Starts `aa-sandbox-cli serve` for this folder (not waiting for it to be ready).
     func startServer(idleExit: Double = 600, errors: Pipe? = nil, binaries: String = Executables.directory) throws -> Process {
         let process = makeProcess(binaries + "/aa-sandbox-cli", ["serve", "--idle-exit", String(idleExit)], environment: [:])

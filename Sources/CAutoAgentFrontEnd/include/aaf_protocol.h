@@ -51,14 +51,6 @@
 #define AAF_K_SLOT 110      // a cgroup directory of the server runtime's slots
 #define AAF_K_CLI 111       // the aa-sandbox-cli the front end runs without a server (its path)
 
-/// sendmsg(2) of one datagram with up to AAF_MAX_FDS descriptors as SCM_RIGHTS, without SIGPIPE;
-/// retries EINTR. Returns the bytes sent or -1 with errno (EMSGSIZE: too large for the socket).
-ssize_t aaf_send(int sock, const void *_Nonnull buf, size_t len, const int *_Nullable fds, int nfds);
-
-/// recvmsg(2) of one datagram; received descriptors are close-on-exec. Returns the length, 0 on
-/// end of file, or -1 with errno (EMSGSIZE when the datagram did not fit: its descriptors are closed).
-ssize_t aaf_recv(int sock, void *_Nonnull buf, size_t cap, int *_Nonnull fds, int maxfds, int *_Nonnull nfds, int flags);
-
 /// The uid of the process at the other end of a connected unix socket (SO_PEERCRED), or -1 with errno.
 int aaf_peer_uid(int sock, uid_t *_Nonnull uid);
 
