@@ -179,12 +179,19 @@ final class ExecOperation: Sendable {
         }
     }
 
-    func exited(pid: Int32, status: Int32, userMicros: Int, systemMicros: Int, maxRSS: Int) {
-        let streamsOpen = state.withLock { s -> Bool in
+    /// The command has exited. `onReactor`: called on the reactor thread, which may read the pipes
+    /// at once (their end of file is usually there already) instead of waiting for the next turn.
+    func exited(pid: Int32, status: Int32, userMicros: Int, systemMicros: Int, maxRSS: Int, onReactor: Bool = false) {
+        var streamsOpen = state.withLock { s -> Bool in
             if pid != 0 { s.pid = pid }
             s.status = status
             s.rusage = (Double(userMicros) / 1e6, Double(systemMicros) / 1e6, maxRSS)
             return s.out.open || s.err.open
+        }
+        if streamsOpen && onReactor {
+            drain(stdout: true)
+            drain(stdout: false)
+            streamsOpen = state.withLock { $0.out.open || $0.err.open }
         }
         if streamsOpen {
             Task { [weak self] in

@@ -527,7 +527,7 @@ public final class Sandbox: Sendable {
                 pid: Int32(message.int(AAL_K_PID) ?? 0),
                 status: Int32(truncatingIfNeeded: message.int(AAL_K_STATUS) ?? 0),
                 userMicros: message.int(AAL_K_UTIME_US) ?? 0, systemMicros: message.int(AAL_K_STIME_US) ?? 0,
-                maxRSS: message.int(AAL_K_MAXRSS_KB) ?? 0)
+                maxRSS: message.int(AAL_K_MAXRSS_KB) ?? 0, onReactor: true)
         case Int(AAL_M_EXEC_FAILED.rawValue):
             let code = message.int(AAL_K_ERRNO) ?? 0
             op.fail(SandboxError(
