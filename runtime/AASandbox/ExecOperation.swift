@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 import SystemPackage
 
-/// One running exec: its pipes, the output kept so far, and the continuation waiting for it.
+/// One running exec: its pipes, the output kept so far, and who waits for its result.
 /// Finishes when the command has exited and both output streams are closed (or a short grace
 /// period after exit, so a daemon holding the pipes open cannot hang the caller).
 final class ExecOperation: Sendable {
@@ -29,7 +29,7 @@ final class ExecOperation: Sendable {
         var rusage = (user: 0.0, system: 0.0, maxRSS: 0)
         var failure: SandboxError?
         var timedOut = false
-        var continuation: CheckedContinuation<ExecResult, any Error>?
+        var waiter: (@Sendable (Result<ExecResult, SandboxError>) -> Void)?
         var finished = false
     }
 
@@ -111,12 +111,17 @@ final class ExecOperation: Sendable {
 
     func wait() async throws -> ExecResult {
         try await withCheckedThrowingContinuation { cont in
-            let ready = state.withLock { s -> Bool in
-                s.continuation = cont
-                return s.finished
-            }
-            if ready { finish() }
+            whenFinished { cont.resume(with: $0) }
         }
+    }
+
+    /// Calls handler once with the result (on whichever thread finishes the exec).
+    func whenFinished(_ handler: @escaping @Sendable (Result<ExecResult, SandboxError>) -> Void) {
+        let ready = state.withLock { s -> Bool in
+            s.waiter = handler
+            return s.finished
+        }
+        if ready { finish() }
     }
 
     /// Reads what a pipe holds; runs on the reactor thread, so it may use the reactor's buffer.
@@ -234,7 +239,7 @@ final class ExecOperation: Sendable {
             if s.finished { return false }
             let done = (s.status != nil || s.failure != nil) && !s.out.open && !s.err.open
             if done || force { s.finished = true }
-            return s.finished && s.continuation != nil
+            return s.finished && s.waiter != nil
         }
         if ready { finish() }
     }
@@ -245,9 +250,9 @@ final class ExecOperation: Sendable {
         // Only a failed command can have been the OOM killer's victim (a shell reports it as 137).
         let failed = state.withLock { $0.status.map { $0 != 0 } ?? false }
         let oom = failed && oomCheck()
-        let (cont, outcome): (CheckedContinuation<ExecResult, any Error>?, Result<ExecResult, SandboxError>) = state.withLock { s in
-            let c = s.continuation
-            s.continuation = nil
+        let (waiter, outcome): ((@Sendable (Result<ExecResult, SandboxError>) -> Void)?, Result<ExecResult, SandboxError>) = state.withLock { s in
+            let w = s.waiter
+            s.waiter = nil
             if let status = s.status {
                 let exited = aal_wifexited(status) != 0
                 let result = ExecResult(
@@ -258,14 +263,10 @@ final class ExecOperation: Sendable {
                     wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
                     userCPUSeconds: s.rusage.user, systemCPUSeconds: s.rusage.system, maxRSSKilobytes: s.rusage.maxRSS,
                     pid: s.pid)
-                return (c, .success(result))
+                return (w, .success(result))
             }
-            return (c, .failure(s.failure ?? SandboxError(.terminated, step: "exec")))
+            return (w, .failure(s.failure ?? SandboxError(.terminated, step: "exec")))
         }
-        guard let cont else { return }
-        switch outcome {
-        case .success(let r): cont.resume(returning: r)
-        case .failure(let e): cont.resume(throwing: e)
-        }
+        waiter?(outcome)
     }
 }

@@ -28,7 +28,7 @@ public final class Sandbox: Sendable {
         var readyWaiters: [CheckedContinuation<Void, any Error>] = []
         /// The init's pidfd became readable: every process and mount of the sandbox is gone.
         var exited = false
-        var exitWaiters: [CheckedContinuation<Void, Never>] = []
+        var exitHandlers: [@Sendable () -> Void] = []
         var destroyStarted = false
         var destroyFinished = false
         var destroyWaiters: [CheckedContinuation<Void, Never>] = []
@@ -91,14 +91,9 @@ public final class Sandbox: Sendable {
     ) async throws -> ExecResult {
         let (sandbox, first) = try await make(spec, runtime: runtime, first: request)
         started?(sandbox)
-        do {
-            let result = try await sandbox.await(first!, request)
-            await sandbox.destroy()
-            return result
-        } catch {
-            await sandbox.destroy()
-            throw error
-        }
+        let outcome = await sandbox.awaitOneShot(first!, request)
+        await sandbox.destroy() // the init has exited: this only releases the slot
+        return try outcome.get()
     }
 
     /// Asks a slot's spawner for a sandbox, with its first command if given (registered as exec 1).
@@ -375,19 +370,44 @@ public final class Sandbox: Sendable {
 
     /// Waits for a started exec, killing it when its timeout passes.
     private func await(_ op: ExecOperation, _ request: ExecRequest) async throws -> ExecResult {
-        var timer: Task<Void, Never>?
-        if let timeout = request.timeoutSeconds {
-            timer = Task { [weak self, weak op] in
-                try? await Task.sleep(for: .seconds(timeout))
-                guard !Task.isCancelled, let self, let op else { return }
-                op.markTimedOut()
-                self.signal(execID: op.id, SIGKILL)
-            }
-        }
+        let timer = startTimeout(op, request)
         defer { timer?.cancel() }
         let result = try await op.wait()
         _ = state.withLock { $0.execs.removeValue(forKey: op.id) }
         return result
+    }
+
+    /// Waits, with a single suspension, until a one-shot run's command has finished and the init
+    /// has exited (the init of a one-shot run exits as soon as its command has).
+    private func awaitOneShot(_ op: ExecOperation, _ request: ExecRequest) async -> Result<ExecResult, SandboxError> {
+        let timer = startTimeout(op, request)
+        defer { timer?.cancel() }
+        let outcome = await withCheckedContinuation { (cont: CheckedContinuation<Result<ExecResult, SandboxError>, Never>) in
+            let gate = Mutex<(result: Result<ExecResult, SandboxError>?, exited: Bool)>((nil, false))
+            let settle: @Sendable ((inout (result: Result<ExecResult, SandboxError>?, exited: Bool)) -> Void) -> Void = { change in
+                let ready = gate.withLock { g -> Result<ExecResult, SandboxError>? in
+                    let wasReady = g.exited && g.result != nil
+                    change(&g)
+                    return !wasReady && g.exited ? g.result : nil
+                }
+                if let ready { cont.resume(returning: ready) }
+            }
+            op.whenFinished { result in settle { $0.result = result } }
+            whenExited { settle { $0.exited = true } }
+        }
+        _ = state.withLock { $0.execs.removeValue(forKey: op.id) }
+        return outcome
+    }
+
+    /// Kills the command when the request's timeout passes.
+    private func startTimeout(_ op: ExecOperation, _ request: ExecRequest) -> Task<Void, Never>? {
+        guard let timeout = request.timeoutSeconds else { return nil }
+        return Task { [weak self, weak op] in
+            try? await Task.sleep(for: .seconds(timeout))
+            guard !Task.isCancelled, let self, let op else { return }
+            op.markTimedOut()
+            self.signal(execID: op.id, SIGKILL)
+        }
     }
 
     private func signal(execID: Int, _ sig: Int32) {
@@ -465,24 +485,29 @@ public final class Sandbox: Sendable {
     /// the sandbox, gone).
     private func waitExited() async {
         await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { s -> Bool in
-                if s.exited || pidfdState.withLock({ $0.token == nil }) { return true }
-                s.exitWaiters.append(cont)
-                return false
-            }
-            if done { cont.resume() }
+            whenExited { cont.resume() }
         }
+    }
+
+    /// Calls handler once the init has exited (at once if it has, or if its exit cannot be watched).
+    private func whenExited(_ handler: @escaping @Sendable () -> Void) {
+        let done = state.withLock { s -> Bool in
+            if s.exited || pidfdState.withLock({ $0.token == nil }) { return true }
+            s.exitHandlers.append(handler)
+            return false
+        }
+        if done { handler() }
     }
 
     /// The pidfd became readable: the init is gone.
     private func initExited() {
         Reactor.shared.mute(fd: pidfd)
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let handlers = state.withLock { s -> [@Sendable () -> Void] in
             s.exited = true
-            defer { s.exitWaiters = [] }
-            return s.exitWaiters
+            defer { s.exitHandlers = [] }
+            return s.exitHandlers
         }
-        for w in waiters { w.resume() }
+        for h in handlers { h() }
     }
 
     private func closePidfd() {
