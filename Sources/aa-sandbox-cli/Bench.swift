@@ -67,6 +67,7 @@ struct Bench: AsyncParsableCommand {
         for s in streamCounts {
             for (_, name, subject) in subjects {
                 writeErr(interactive ? "\r\u{1b}[K  measuring \(name) at \(s) streams…" : "measuring \(name) at \(s) streams\n")
+                await LaunchBenchmark.settle() // the previous configuration's deferred kernel work is not this one's
                 _ = try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: max(s, launches / 10), runtime: runtime)
                 results.append(try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: launches, runtime: runtime))
             }

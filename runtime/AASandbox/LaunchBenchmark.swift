@@ -57,6 +57,35 @@ public enum LaunchBenchmark {
             perSecond: Double(sorted.count) / seconds, p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99))
     }
 
+    /// Waits (at most `timeout` seconds) until the machine is quiet: less than `threshold` of its
+    /// CPU time busy in each of four successive 50 ms windows. Work the kernel defers past a launch
+    /// (network namespaces torn down by kworkers between RCU grace periods, RCU callbacks) would
+    /// otherwise be charged to whichever configuration runs next. Returns whether it became quiet.
+    @discardableResult
+    public static func settle(threshold: Double = 0.05, timeout: Double = 10) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        var previous = cpuTimes()
+        var quietWindows = 0
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            let current = cpuTimes()
+            let busy = current.busy - previous.busy, idle = current.idle - previous.idle
+            previous = current
+            quietWindows = busy + idle > 0 && Double(busy) / Double(busy + idle) < threshold ? quietWindows + 1 : 0
+            if quietWindows == 4 { return true }
+        }
+        return false
+    }
+
+    /// Busy and idle clock ticks of all CPUs so far, from /proc/stat.
+    private static func cpuTimes() -> (busy: UInt64, idle: UInt64) {
+        guard let text = try? readSmallFile("/proc/stat"), let line = text.split(separator: "\n").first else { return (0, 0) }
+        let fields = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+        guard fields.count >= 8 else { return (0, 0) }
+        let idle = fields[3] + fields[4]
+        return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7], idle)
+    }
+
     private static func seconds(since start: ContinuousClock.Instant) -> Double {
         let d = ContinuousClock.now - start
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
