@@ -75,7 +75,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
             report = String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
         }
         if let output {
-            try Data(report.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try OutputFile.write(Data(report.utf8), to: output)
         } else {
             FileHandle.standardOutput.write(Data(report.utf8))
         }

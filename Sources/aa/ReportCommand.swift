@@ -1,3 +1,4 @@
+import AAAnalytics
 import AACore
 import ArgumentParser
 import Foundation
@@ -46,7 +47,7 @@ struct ReportCommand: AsyncParsableCommand {
             return
         }
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: destination), options: .atomic)
+            try OutputFile.write(Data(text.utf8), to: destination)
         } catch {
             printError("aa report: cannot write \(destination): \(error.localizedDescription)")
             throw ExitCode.failure
