@@ -64,10 +64,15 @@ struct Bench: AsyncParsableCommand {
         }
         defer { server?.stopIfStarted() }
         var results: [LaunchBenchmark.Measurement] = []
+        var warnedBusy = false
         for s in streamCounts {
             for (_, name, subject) in subjects {
                 writeErr(interactive ? "\r\u{1b}[K  measuring \(name) at \(s) streams…" : "measuring \(name) at \(s) streams\n")
-                await LaunchBenchmark.settle() // the previous configuration's deferred kernel work is not this one's
+                // The previous configuration's deferred kernel work is not this one's.
+                if await !LaunchBenchmark.settle(), !warnedBusy {
+                    writeErr("aa-sandbox bench: the machine is busy (not quiet within 5 s); the figures will be noisy\n")
+                    warnedBusy = true
+                }
                 _ = try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: max(s, launches / 10), runtime: runtime)
                 results.append(try await LaunchBenchmark.measure(subject, name: name, streams: s, launches: launches, runtime: runtime))
             }

@@ -62,7 +62,7 @@ public enum LaunchBenchmark {
     /// (network namespaces torn down by kworkers between RCU grace periods, RCU callbacks) would
     /// otherwise be charged to whichever configuration runs next. Returns whether it became quiet.
     @discardableResult
-    public static func settle(threshold: Double = 0.05, timeout: Double = 10) async -> Bool {
+    public static func settle(threshold: Double = 0.05, timeout: Double = 5) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         var previous = cpuTimes()
         var quietWindows = 0
