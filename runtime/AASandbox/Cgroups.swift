@@ -157,8 +157,10 @@ struct Cgroups: Sendable {
                 guard parts.count == 3, parts[0] == "aa", let pid = pid_t(parts[1]) else { continue }
                 if kill(pid, 0) != 0 && errno == ESRCH { stale.append(base + "/" + name) }
             }
-            for path in stale {
-                Self.removeDirectory(path)
+            // A stale slot that still holds processes is its spawner cleaning up after its runner
+            // died (its sandboxes die with it): the spawner removes the slot itself. Killing it
+            // here would stop that cleanup half way.
+            for path in stale where rmdir(path) == 0 {
                 removed += 1
             }
         }
