@@ -115,9 +115,7 @@ public struct JobRunner: Sendable {
             if let name = slot.trialName,
                let record = try? JSONFile.read(TrialResultRecord.self, from: jobDir + "/" + name + "/result.json"),
                record.exceptionInfo.map({ !spec.shouldRetry(TrialFailure.Kind(rawValue: $0.exceptionType)) }) ?? true {
-                try ledger.finish(job: spec.jobName, task: slot.task, attempt: slot.attempt,
-                                  reward: record.verifierResult?.rewards == nil ? nil : record.reward,
-                                  exceptionType: record.exceptionInfo?.exceptionType)
+                try ledger.finish(job: spec.jobName, task: slot.task, attempt: slot.attempt, record: record)
                 log.write("trial \(name) of \(slot.task) had finished before the interruption; kept")
                 continue
             }
@@ -223,9 +221,7 @@ public struct JobRunner: Sendable {
                 continue
             }
             do {
-                try c.ledger.finish(job: c.spec.jobName, task: slot.task, attempt: slot.attempt,
-                                    reward: record.verifierResult?.rewards == nil ? nil : record.reward,
-                                    exceptionType: record.exceptionInfo?.exceptionType)
+                try c.ledger.finish(job: c.spec.jobName, task: slot.task, attempt: slot.attempt, record: record)
             } catch {
                 c.log.write("ledger: \(error)")
                 return nil

@@ -97,6 +97,13 @@ public final class Ledger: Sendable {
                   .text(job), .text(task), .int(attempt)])
     }
 
+    /// Marks a slot done with what its result.json says: the reward (none when the verifier gave no
+    /// rewards) and the exception type.
+    public func finish(job: String, task: String, attempt: Int, record: TrialResultRecord) throws(SQLiteDatabase.Failure) {
+        try finish(job: job, task: task, attempt: attempt, reward: record.verifierResult?.rewards == nil ? nil : record.reward,
+                   exceptionType: record.exceptionInfo?.exceptionType)
+    }
+
     /// Puts a slot back to pending (a cancelled or crashed trial whose folder was removed).
     public func reset(job: String, task: String, attempt: Int) throws(SQLiteDatabase.Failure) {
         try db.execute("UPDATE trials SET status = 'pending', trial_name = NULL, updated_at = ? WHERE job_name = ? AND task = ? AND attempt = ?",

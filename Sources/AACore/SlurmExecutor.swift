@@ -105,9 +105,7 @@ struct SlurmExecutor {
                         continue
                     }
                     do {
-                        try c.ledger.finish(job: c.spec.jobName, task: f.task, attempt: f.attempt,
-                                            reward: record.verifierResult?.rewards == nil ? nil : record.reward,
-                                            exceptionType: record.exceptionInfo?.exceptionType)
+                        try c.ledger.finish(job: c.spec.jobName, task: f.task, attempt: f.attempt, record: record)
                     } catch {
                         c.log.write("ledger: \(error)")
                         continue
@@ -252,9 +250,7 @@ struct SlurmExecutor {
             let dir = c.jobDir + "/" + f.trialName
             if let record = try? JSONFile.read(TrialResultRecord.self, from: dir + "/result.json"),
                record.exceptionInfo.map({ !c.spec.shouldRetry(TrialFailure.Kind(rawValue: $0.exceptionType)) }) ?? true,
-               (try? c.ledger.finish(job: c.spec.jobName, task: f.task, attempt: f.attempt,
-                                     reward: record.verifierResult?.rewards == nil ? nil : record.reward,
-                                     exceptionType: record.exceptionInfo?.exceptionType)) != nil {
+               (try? c.ledger.finish(job: c.spec.jobName, task: f.task, attempt: f.attempt, record: record)) != nil {
                 done += 1
                 events(.trialFinished(record, done: done, total: total))
                 results.add(record)

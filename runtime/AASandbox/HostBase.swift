@@ -127,7 +127,7 @@ struct HostBase: Sendable {
     static func open(in stateDirectory: String, rootID: UInt32, mounts: Mounts) throws(SandboxError) -> HostBase {
         let etcStamp = HostRootMask.Stamp.read("/etc")
         let hidden = privateFiles(under: "/etc")
-        let kept = mounts.directories + topLevelLinks.filter { isSymlink($0) }
+        let kept = mounts.directories + mounts.links.map(\.1)
         let plan = HostRootMask.plan(
             kept: kept, emptied: emptied, links: varLinks.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             hidden: (hidden, etcStamp))

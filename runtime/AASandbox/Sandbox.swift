@@ -365,11 +365,11 @@ public final class Sandbox: Sendable {
             op.fail(error)
             throw error
         }
-        return try await self.await(op, request)
+        return try await waitForExec(op, request)
     }
 
     /// Waits for a started exec, killing it when its timeout passes.
-    private func await(_ op: ExecOperation, _ request: ExecRequest) async throws -> ExecResult {
+    private func waitForExec(_ op: ExecOperation, _ request: ExecRequest) async throws -> ExecResult {
         let timer = startTimeout(op, request)
         defer { timer?.cancel() }
         let result = try await op.wait()
